@@ -1,0 +1,185 @@
+/**
+ * The Express 5 application every module's routers are mounted on. The pipeline, in order:
+ *
+ *   request id        X-Request-Id in and out (generated when absent or malformed)
+ *   access log        one line per request: method, path (no query string), status, ms, request id
+ *   security headers  helmet (CSP, HSTS behind https, no sniffing, frame denial)
+ *   CORS              only the origins in CORS_ORIGINS
+ *   rate limit        per client: the bearer token when present, else the client address
+ *   body parsers      JSON (limit BODY_LIMIT) and URL-encoded forms
+ *   [module routers]  mounted by `mount()`
+ *   405 / 404         method not allowed (with Allow) or unknown route
+ *   errors            RFC 9457 problem+json; 5xx details go to the log only
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import cors from 'cors';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { ProblemError } from './problem.ts';
+import { RouteRegistry } from './routes.ts';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    id: string;
+  }
+}
+
+export interface HttpApp {
+  app: Express;
+  registry: RouteRegistry;
+  /** Mounts a router under a prefix, before the 404/405 and error handlers. */
+  mount(prefix: string, router: Router | RequestHandler): void;
+  /** Installs the 404/405 and error handlers; call once, after every mount. */
+  seal(): void;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9\-_.:]{1,128}$/;
+
+function requestId(): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get('x-request-id');
+    req.id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', req.id);
+    next();
+  };
+}
+
+function accessLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = {
+        reqId: req.id,
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Math.round(ms * 10) / 10,
+      };
+      if (res.statusCode >= 500) logger.error(line, 'request');
+      else logger.debug(line, 'request');
+    });
+    next();
+  };
+}
+
+function rateLimitKey(req: express.Request): string {
+  const auth = req.get('authorization');
+  if (auth) return `t:${createHash('sha256').update(auth).digest('base64url').slice(0, 22)}`;
+  // IPv6 clients are keyed by their /56, so rotating addresses within one allocation does not evade the limit.
+  return `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+}
+
+function sendProblem(res: express.Response, error: ProblemError, instance: string): void {
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  res
+    .status(error.status)
+    .type('application/problem+json')
+    .send(JSON.stringify(error.toBody(instance)));
+}
+
+/** Translates body-parser and other library errors into the stable problem codes. */
+function toProblem(error: unknown): ProblemError {
+  if (error instanceof ProblemError) return error;
+  const e = error as { type?: string; status?: number; message?: string };
+  switch (e.type) {
+    case 'entity.parse.failed':
+      return new ProblemError('malformed-json', { detail: 'The body could not be parsed as JSON.' });
+    case 'entity.too.large':
+      return new ProblemError('body-too-large', { detail: 'The body exceeds the size limit.' });
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new ProblemError('unsupported-media-type', { detail: e.message ?? 'unsupported encoding' });
+  }
+  return new ProblemError('internal', { cause: error });
+}
+
+export function createHttpApp(config: Config, logger: Logger): HttpApp {
+  const app = express();
+  const registry = new RouteRegistry();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustedProxies.length > 0 ? config.trustedProxies : false);
+  app.set('query parser', 'extended');
+
+  app.use(requestId());
+  app.use(accessLog(logger));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          'default-src': ["'self'"],
+          'img-src': ["'self'", 'data:', 'https:'],
+          'script-src': ["'self'"],
+          'style-src': ["'self'", "'unsafe-inline'"],
+          'form-action': ["'self'", 'http:', 'https:'],
+          'upgrade-insecure-requests': config.publicUrl.startsWith('https://') ? [] : null,
+        },
+      },
+      strictTransportSecurity: config.publicUrl.startsWith('https://'),
+    }),
+  );
+  app.use(
+    cors({
+      origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+      exposedHeaders: ['X-Request-Id', 'Location', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: config.rateLimitPerMinute,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      keyGenerator: rateLimitKey,
+      skip: (req) => req.path === '/healthz' || req.path === '/readyz',
+      handler: (_req, _res, next, options) =>
+        next(
+          new ProblemError('rate-limited', {
+            detail: `Limit of ${options.limit} requests per minute exceeded.`,
+            headers: { 'Retry-After': String(Math.ceil(options.windowMs / 1000)) },
+          }),
+        ),
+    }),
+  );
+  app.use(express.json({ limit: config.bodyLimit, strict: true }));
+  app.use(express.urlencoded({ limit: config.bodyLimit, extended: false }));
+
+  let sealed = false;
+  return {
+    app,
+    registry,
+    mount(prefix, router) {
+      if (sealed) throw new Error('cannot mount after seal()');
+      app.use(prefix, router);
+    },
+    seal() {
+      if (sealed) return;
+      sealed = true;
+      app.use((req, _res, next) => {
+        const allowed = registry.allowedMethods(req.path);
+        if (allowed.length > 0 && !allowed.includes(req.method)) {
+          return next(
+            new ProblemError('method-not-allowed', {
+              detail: `${req.method} is not allowed on ${req.path}.`,
+              headers: { Allow: allowed.join(', ') },
+            }),
+          );
+        }
+        next(new ProblemError('not-found', { detail: `No route for ${req.method} ${req.path}.` }));
+      });
+      const onError: ErrorRequestHandler = (error, req, res, _next) => {
+        const problem = toProblem(error);
+        if (problem.status >= 500) {
+          logger.error({ reqId: req.id, err: problem.cause ?? error }, 'request failed');
+        }
+        if (res.headersSent) return res.end();
+        sendProblem(res, problem, req.originalUrl.split('?')[0] ?? req.path);
+      };
+      app.use(onError);
+    },
+  };
+}

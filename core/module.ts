@@ -1,0 +1,55 @@
+/**
+ * The contract between a module and the platform. Each module's `index.ts` exports one factory:
+ * it receives its dependencies and returns its migrations, routers and services. `platform.ts`
+ * assembles the factories in dependency order; a module reaches another only through the services
+ * that module returned (`ctx.services`), never through its files or tables.
+ *
+ * @example
+ *   export const createPointsModule: ModuleFactory<PointsService> = (ctx) => {
+ *     const { router, route } = ctx.http.createRouter('/api/points');
+ *     route({ method: 'get', path: '/balances/:holder', summary: 'Balance' }, handler);
+ *     return { name: 'points', migrations: { module: 'points', schema: 'points', migrations }, routers: [{ prefix: '/api/points', router }], services };
+ *   };
+ */
+import type { RequestHandler, Router } from 'express';
+import type { AuditLog } from './audit/audit_log.ts';
+import type { TokenVerifier } from './auth/require_token.ts';
+import type { Config } from './config.ts';
+import type { Database } from './database.ts';
+import type { ModuleRouter } from './http/routes.ts';
+import type { Logger } from './logger.ts';
+import type { ModuleMigrations } from './migrations.ts';
+
+export interface ModuleContext {
+  config: Config;
+  db: Database;
+  audit: AuditLog;
+  logger: Logger;
+  http: {
+    /** A router whose declared routes are validated and listed in `/openapi.json`. */
+    createRouter(prefix: string): ModuleRouter;
+    /** Bearer token with the given scopes. */
+    requireToken(scopes?: string[]): RequestHandler;
+    /** Admin routes: the client address must be in ADMIN_IP_ALLOWLIST. */
+    adminOnly: RequestHandler;
+  };
+  /** Services of the modules assembled before this one, by module name. */
+  services: Readonly<Record<string, unknown>>;
+  /** The clock; tests inject a frozen one. */
+  now: () => Date;
+}
+
+export interface TsunaguModule<S = unknown> {
+  name: string;
+  migrations: ModuleMigrations | null;
+  routers: Array<{ prefix: string; router: Router | RequestHandler }>;
+  services: S;
+  /** Runs after migrations, before the server listens (timers, workers). */
+  start?(): Promise<void>;
+  /** Runs on shutdown after in-flight requests drained, before the database closes. */
+  stop?(): Promise<void>;
+  /** Lets the module replace the platform's token verifier (the identity provider does). */
+  tokenVerifier?: TokenVerifier;
+}
+
+export type ModuleFactory<S = unknown> = (ctx: ModuleContext) => TsunaguModule<S> | Promise<TsunaguModule<S>>;

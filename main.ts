@@ -1,0 +1,114 @@
+/**
+ * The `tsunagu` command: `npm run tsunagu -- <command>`.
+ *
+ *   start          run the platform (default)
+ *   migrate        apply pending migrations and exit
+ *   audit verify   check the audit chain and its signed checkpoints; exit 1 at the first break
+ *   help           list the commands
+ *
+ * Modules add their admin commands to `COMMANDS` below.
+ */
+import { createPlatform, type Platform } from './platform.ts';
+
+interface Command {
+  summary: string;
+  run(args: string[]): Promise<number>;
+}
+
+async function withPlatform(fn: (platform: Platform) => Promise<number>): Promise<number> {
+  const platform = await createPlatform({ env: { LOG_LEVEL: 'warn', ...process.env } });
+  try {
+    return await fn(platform);
+  } finally {
+    await platform.stop();
+  }
+}
+
+const COMMANDS: Record<string, Command> = {
+  start: {
+    summary: 'run the platform',
+    async run() {
+      const platform = await createPlatform();
+      const { url } = await platform.listen();
+      platform.logger.info({ url, embeddedDatabase: platform.db.embedded }, `Tsunagu listening on ${url}`);
+      process.stdout.write(`Tsunagu is running at ${url} (ready: ${url}/readyz). Stop with Ctrl+C.\n`);
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string) => {
+          platform.logger.info({ signal }, 'shutting down');
+          platform.stop().then(resolve, (error) => {
+            platform.logger.error({ err: error }, 'shutdown failed');
+            resolve();
+          });
+        };
+        process.once('SIGINT', () => shutdown('SIGINT'));
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+      });
+      return 0;
+    },
+  },
+  migrate: {
+    summary: 'apply pending migrations and exit',
+    run: () =>
+      withPlatform(async (platform) => {
+        process.stdout.write(`migrations up to date (${platform.migrations.length} module schema(s))\n`);
+        return 0;
+      }),
+  },
+  'audit verify': {
+    summary: 'verify the audit chain and its signed checkpoints',
+    run: () =>
+      withPlatform(async (platform) => {
+        const report = await platform.audit.verify();
+        if (report.ok) {
+          process.stdout.write(
+            `audit chain OK: ${report.entries} entries, ${report.checkpoints} checkpoint(s) verified\n`,
+          );
+          return 0;
+        }
+        process.stdout.write(
+          `audit chain BROKEN at sequence ${report.firstBrokenSeq}: ${report.reason}\n` +
+            `(${report.entries} entries verified before it, ${report.checkpoints} checkpoint(s))\n`,
+        );
+        return 1;
+      }),
+  },
+  'audit checkpoint': {
+    summary: 'sign a checkpoint of the current audit head now',
+    run: () =>
+      withPlatform(async (platform) => {
+        const checkpoint = await platform.audit.checkpoint();
+        process.stdout.write(
+          checkpoint ? `checkpoint signed at size ${checkpoint.size}\n` : 'nothing new to checkpoint\n',
+        );
+        return 0;
+      }),
+  },
+};
+
+function help(): number {
+  process.stdout.write('usage: npm run tsunagu -- <command>\n\n');
+  for (const [name, command] of Object.entries(COMMANDS))
+    process.stdout.write(`  ${name.padEnd(18)} ${command.summary}\n`);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0) return COMMANDS['start']!.run([]);
+  if (argv[0] === 'help' || argv[0] === '--help') return help();
+  for (const length of [2, 1]) {
+    const name = argv.slice(0, length).join(' ');
+    const command = COMMANDS[name];
+    if (command) return command.run(argv.slice(length));
+  }
+  process.stderr.write(`unknown command: ${argv.join(' ')}\n\n`);
+  help();
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    process.stderr.write(`tsunagu: ${error.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,7 @@
+/**
+ * The modules the platform assembles, in dependency order: a module's factory sees the services of
+ * every module listed before it. Add a module by appending its entry file's factory.
+ */
+import { createCoreModule, type ModuleFactory } from './core/index.ts';
+
+export const MODULES: readonly ModuleFactory[] = [createCoreModule];

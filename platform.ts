@@ -1,0 +1,174 @@
+/**
+ * Assembles Tsunagu: configuration, database, audit log, HTTP app and every module, in dependency
+ * order. `main.ts` (the CLI) and the tests both start the platform through `createPlatform`.
+ *
+ * @example
+ *   const platform = await createPlatform({ env: process.env });
+ *   const { url } = await platform.listen();
+ *   // …
+ *   await platform.stop();
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import {
+  type AuditLog,
+  assertSafeForEnvironment,
+  type Config,
+  type CoreServices,
+  createAuditLog,
+  createCheckpointSigner,
+  createHttpApp,
+  createLogger,
+  type Database,
+  type HttpApp,
+  ipAllowList,
+  type Logger,
+  loadConfig,
+  loadOrCreateDevSecret,
+  type ModuleContext,
+  type ModuleFactory,
+  type ModuleMigrations,
+  migrate,
+  openDatabase,
+  rejectAllTokens,
+  requireToken,
+  type TokenVerifier,
+  type TsunaguModule,
+  unsafeDefaults,
+} from './core/index.ts';
+import { MODULES } from './modules.ts';
+
+export interface PlatformOptions {
+  env?: Record<string, string | undefined>;
+  config?: Config;
+  logger?: Logger;
+  /** Replaces the token verifier (tests and benchmarks); otherwise the identity provider's is used. */
+  tokenVerifier?: TokenVerifier;
+  now?: () => Date;
+  modules?: readonly ModuleFactory[];
+  /** Apply migrations (default true). */
+  migrate?: boolean;
+}
+
+export interface Platform {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  audit: AuditLog;
+  http: HttpApp;
+  modules: TsunaguModule[];
+  services: Record<string, unknown>;
+  migrations: ModuleMigrations[];
+  listen(): Promise<{ url: string; port: number }>;
+  stop(): Promise<void>;
+}
+
+function auditSigningKey(config: Config): string {
+  if (config.auditSigningKey) return config.auditSigningKey.replace(/\\n/g, '\n');
+  return loadOrCreateDevSecret(config.dataDir, 'audit-ed25519.pem', () =>
+    generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  );
+}
+
+export async function createPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  const config = options.config ?? loadConfig(options.env ?? process.env);
+  assertSafeForEnvironment(config);
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  for (const problem of unsafeDefaults(config)) logger.warn(`UNSAFE DEFAULT: ${problem}`);
+
+  const db = await openDatabase(config, logger);
+  try {
+    const now = options.now ?? (() => new Date());
+    const audit = createAuditLog({
+      db,
+      signer: createCheckpointSigner(auditSigningKey(config)),
+      logger,
+      checkpointFile: path.join(config.dataDir, 'audit', 'checkpoints.jsonl'),
+      checkpointEvery: config.auditCheckpointEvery,
+      checkpointMinutes: config.auditCheckpointMinutes,
+      now,
+    });
+    const http = createHttpApp(config, logger);
+    let verifier: TokenVerifier = options.tokenVerifier ?? rejectAllTokens;
+    const delegatingVerifier: TokenVerifier = { verify: (token) => verifier.verify(token) };
+    const services: Record<string, unknown> = {};
+    const ctx: ModuleContext = {
+      config,
+      db,
+      audit,
+      logger,
+      http: {
+        createRouter: (prefix) => http.registry.createRouter(prefix),
+        requireToken: (scopes) => requireToken(delegatingVerifier, scopes),
+        adminOnly: ipAllowList(config.adminIpAllowList),
+      },
+      services,
+      now,
+    };
+
+    const modules: TsunaguModule[] = [];
+    for (const factory of options.modules ?? MODULES) {
+      const module = await factory(ctx);
+      modules.push(module);
+      services[module.name] = module.services;
+      if (module.tokenVerifier && !options.tokenVerifier) verifier = module.tokenVerifier;
+    }
+    const migrations = modules.flatMap((m) => (m.migrations ? [m.migrations] : []));
+    (services['core'] as CoreServices | undefined)?.setExpectedMigrations(migrations);
+    if (options.migrate !== false) await migrate(db, migrations, logger);
+
+    for (const module of modules) for (const { prefix, router } of module.routers) http.mount(prefix, router);
+    http.registry.register('', { method: 'get', path: '/openapi.json', summary: 'This OpenAPI document' });
+    http.app.get('/openapi.json', (_req, res) => {
+      res.json(http.registry.openApi({ title: 'Tsunagu', version: '0.1.0', serverUrl: config.publicUrl }));
+    });
+    http.seal();
+
+    for (const module of modules) await module.start?.();
+
+    let server: Server | undefined;
+    let stopping: Promise<void> | undefined;
+    return {
+      config,
+      logger,
+      db,
+      audit,
+      http,
+      modules,
+      services,
+      migrations,
+      listen() {
+        return new Promise((resolve, reject) => {
+          server = createServer(http.app);
+          server.keepAliveTimeout = 5000;
+          server.once('error', reject);
+          server.listen(config.port, config.host, () => {
+            const port = (server!.address() as AddressInfo).port;
+            const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+            resolve({ url: `http://${host}:${port}`, port });
+          });
+        });
+      },
+      stop() {
+        stopping ??= (async () => {
+          if (server) {
+            const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+            server.closeIdleConnections();
+            const timeout = setTimeout(() => server!.closeAllConnections(), config.shutdownTimeoutMs);
+            await closed;
+            clearTimeout(timeout);
+          }
+          for (const module of [...modules].reverse()) await module.stop?.();
+          await audit.close();
+          await db.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await db.close().catch(() => {});
+    throw error;
+  }
+}
