@@ -119,7 +119,8 @@ export async function createPlatform(options: PlatformOptions = {}): Promise<Pla
     (services['core'] as CoreServices | undefined)?.setExpectedMigrations(migrations);
     if (options.migrate !== false) await migrate(db, migrations, logger);
 
-    for (const module of modules) for (const { prefix, router } of module.routers) http.mount(prefix, router);
+    for (const module of modules)
+      for (const r of module.routers) http.mount(r.prefix, r.router, { parseBody: r.parseBody ?? true });
     http.registry.register('', { method: 'get', path: '/openapi.json', summary: 'This OpenAPI document' });
     http.app.get('/openapi.json', (_req, res) => {
       res.json(http.registry.openApi({ title: 'Tsunagu', version: '0.1.0', serverUrl: config.publicUrl }));

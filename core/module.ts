@@ -42,7 +42,8 @@ export interface ModuleContext {
 export interface TsunaguModule<S = unknown> {
   name: string;
   migrations: ModuleMigrations | null;
-  routers: Array<{ prefix: string; router: Router | RequestHandler }>;
+  /** Mounted in order; `parseBody: false` leaves request bodies unparsed for the router to read. */
+  routers: Array<{ prefix: string; router: Router | RequestHandler; parseBody?: boolean }>;
   services: S;
   /** Runs after migrations, before the server listens (timers, workers). */
   start?(): Promise<void>;

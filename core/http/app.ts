@@ -30,8 +30,11 @@ declare module 'express-serve-static-core' {
 export interface HttpApp {
   app: Express;
   registry: RouteRegistry;
-  /** Mounts a router under a prefix, before the 404/405 and error handlers. */
-  mount(prefix: string, router: Router | RequestHandler): void;
+  /**
+   * Mounts a router under a prefix, before the 404/405 and error handlers. With `parseBody: false`
+   * the platform's JSON and form parsers leave requests under the prefix untouched.
+   */
+  mount(prefix: string, router: Router | RequestHandler, options?: { parseBody?: boolean }): void;
   /** Installs the 404/405 and error handlers; call once, after every mount. */
   seal(): void;
 }
@@ -145,15 +148,21 @@ export function createHttpApp(config: Config, logger: Logger): HttpApp {
         ),
     }),
   );
-  app.use(express.json({ limit: config.bodyLimit, strict: true }));
-  app.use(express.urlencoded({ limit: config.bodyLimit, extended: false }));
+  // Routers mounted with `parseBody: false` (the OpenID provider, the NGSIv2 broker) read bodies themselves.
+  const rawPrefixes: string[] = [];
+  const isRaw = (path: string) => rawPrefixes.some((p) => path === p || path.startsWith(`${p}/`));
+  const json = express.json({ limit: config.bodyLimit, strict: true });
+  const form = express.urlencoded({ limit: config.bodyLimit, extended: false });
+  app.use((req, res, next) => (isRaw(req.path) ? next() : json(req, res, next)));
+  app.use((req, res, next) => (isRaw(req.path) ? next() : form(req, res, next)));
 
   let sealed = false;
   return {
     app,
     registry,
-    mount(prefix, router) {
+    mount(prefix, router, options = {}) {
       if (sealed) throw new Error('cannot mount after seal()');
+      if (options.parseBody === false) rawPrefixes.push(prefix);
       app.use(prefix, router);
     },
     seal() {
