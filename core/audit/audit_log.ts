@@ -198,9 +198,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
 
   const audit: AuditLog = {
     record(entry) {
-      if (closed) return Promise.reject(new Error('audit log is closed'));
-      assertEntry(entry);
       return new Promise<AuditRef>((resolve, reject) => {
+        if (closed) throw new Error('audit log is closed');
+        assertEntry(entry);
         queue.push({ entry, resolve, reject });
         scheduleFlush();
       });
