@@ -3,5 +3,6 @@
  * every module listed before it. Add a module by appending its entry file's factory.
  */
 import { createCoreModule, type ModuleFactory } from './core/index.ts';
+import { createPointsModule } from './points/index.ts';
 
-export const MODULES: readonly ModuleFactory[] = [createCoreModule];
+export const MODULES: readonly ModuleFactory[] = [createCoreModule, createPointsModule];

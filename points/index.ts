@@ -1,0 +1,58 @@
+/**
+ * points — a double-entry ledger for regional points and currencies: currencies and point types per
+ * municipality, funding pools, grants, expiry lots, payments, corrections and cross-service
+ * exchange. See README.md for the model, the ports and the HTTP API.
+ *
+ * @example
+ *   // modules.ts
+ *   export const MODULES = [createCoreModule, …, createPointsModule];
+ *   // another module
+ *   const points = ctx.services['points'] as PointsService;
+ *   await points.pay({ currency: 'saijo-lsp', resident, merchant, amount: 300, idempotency, actor });
+ */
+import type { ModuleFactory } from '../core/index.ts';
+import { createLedgerService, type LedgerService } from './ledger_service.ts';
+import { pointsMigrations } from './migrations/index.ts';
+import { type PointsPorts, portResolver } from './ports.ts';
+import { jstDate } from './time.ts';
+
+export type { ExchangePolicy, ExternalWallet, PointsNotifier, PointsPorts } from './ports.ts';
+export type PointsService = LedgerService;
+
+/** The module with explicit ports (tests, custom assemblies); the plain factory finds them in services. */
+export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsService> {
+  return (ctx) => {
+    const ports = portResolver(explicit, ctx.services);
+    const ledger = createLedgerService({
+      db: ctx.db,
+      audit: ctx.audit,
+      logger: ctx.logger,
+      now: ctx.now,
+      ports,
+    });
+    let timer: NodeJS.Timeout | undefined;
+    let lastExpiryDay = '';
+    return {
+      name: 'points',
+      migrations: pointsMigrations,
+      routers: [],
+      services: ledger,
+      async start() {
+        // Expiry runs once per JST day, at the first tick after midnight JST.
+        lastExpiryDay = jstDate(ctx.now());
+        timer = setInterval(() => {
+          const today = jstDate(ctx.now());
+          if (today === lastExpiryDay) return;
+          lastExpiryDay = today;
+          ledger.runExpiry().catch((err: unknown) => ctx.logger.error({ err }, 'points expiry run failed'));
+        }, 60_000);
+        timer.unref();
+      },
+      async stop() {
+        if (timer) clearInterval(timer);
+      },
+    };
+  };
+}
+
+export const createPointsModule: ModuleFactory<PointsService> = pointsModule();
