@@ -2,7 +2,8 @@
  * The modules the platform assembles, in dependency order: a module's factory sees the services of
  * every module listed before it. Add a module by appending its entry file's factory.
  */
+import { createBrokerModule } from './broker/index.ts';
 import { createCoreModule, type ModuleFactory } from './core/index.ts';
 import { createPointsModule } from './points/index.ts';
 
-export const MODULES: readonly ModuleFactory[] = [createCoreModule, createPointsModule];
+export const MODULES: readonly ModuleFactory[] = [createCoreModule, createPointsModule, createBrokerModule];

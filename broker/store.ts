@@ -1,0 +1,278 @@
+/**
+ * PostgreSQL storage of entities. Writes are optimistic: a change reads the row with its `version`
+ * and writes only if nobody changed it meanwhile (callers retry), so one update costs two round
+ * trips and needs no explicit transaction.
+ */
+import type { Queryable } from '../core/index.ts';
+import { badRequest } from './errors.ts';
+import type { Entity, StoredAttr } from './model.ts';
+import { type Item, Params, toSql } from './query/simple_query.ts';
+import type { PathScope } from './tenancy.ts';
+
+const COLUMNS = `e.tenant, e.id, e.type, e.service_path, e.attrs, e.attr_names, e.created_at, e.modified_at,
+  e.expires_at, e.version`;
+
+interface Row {
+  tenant: string;
+  id: string;
+  type: string;
+  service_path: string;
+  attrs: Record<string, StoredAttr>;
+  attr_names: string[];
+  created_at: Date;
+  modified_at: Date;
+  expires_at: Date | null;
+  version: number;
+}
+
+function toEntity(row: Row): Entity {
+  return {
+    tenant: row.tenant,
+    id: row.id,
+    type: row.type,
+    servicePath: row.service_path,
+    attrs: row.attrs,
+    attrNames: row.attr_names,
+    created: row.created_at.getTime(),
+    modified: row.modified_at.getTime(),
+    expires: row.expires_at ? row.expires_at.getTime() : null,
+    version: row.version,
+  };
+}
+
+export interface OrderToken {
+  name: string;
+  descending: boolean;
+}
+
+export interface Selector {
+  id?: string | undefined;
+  idPattern?: string | undefined;
+  type?: string | undefined;
+  typePattern?: string | undefined;
+}
+
+export interface EntityFilter {
+  tenant: string;
+  scopes: readonly PathScope[];
+  ids?: string[] | undefined;
+  idPattern?: string | undefined;
+  types?: string[] | undefined;
+  typePattern?: string | undefined;
+  /** Alternatives from `POST /v2/op/query` (any may match). */
+  selectors?: Selector[] | undefined;
+  q?: Item[] | undefined;
+  mq?: Item[] | undefined;
+  orderBy?: OrderToken[] | undefined;
+  limit: number;
+  offset: number;
+  count: boolean;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function scopeSql(scopes: readonly PathScope[], p: Params): string {
+  if (scopes.some((s) => s.subtree && s.path === '/')) return 'true';
+  const parts = scopes.map((s) =>
+    s.subtree
+      ? `(e.service_path = ${p.add(s.path)} OR e.service_path LIKE ${p.add(`${escapeLike(s.path)}/%`)})`
+      : `e.service_path = ${p.add(s.path)}`,
+  );
+  return `(${parts.join(' OR ')})`;
+}
+
+const ORDER_COLUMNS: Record<string, string> = {
+  id: 'e.id',
+  type: 'e.type',
+  dateCreated: 'e.created_at',
+  dateModified: 'e.modified_at',
+  dateExpires: 'e.expires_at',
+};
+
+function orderSql(tokens: readonly OrderToken[], p: Params): string {
+  const parts: string[] = [];
+  for (const t of tokens) {
+    const dir = t.descending ? 'DESC' : 'ASC';
+    const column = ORDER_COLUMNS[t.name];
+    if (column) {
+      parts.push(`${column} ${dir}`);
+      continue;
+    }
+    // Orion's order of JSON types: null < number < string < object < array < boolean.
+    const v = `(e.attrs->${p.add(t.name)}->'value')`;
+    parts.push(
+      `(CASE jsonb_typeof(${v}) WHEN 'number' THEN 1 WHEN 'string' THEN 2 WHEN 'object' THEN 3 WHEN 'array' THEN 4 WHEN 'boolean' THEN 5 ELSE 0 END) ${dir}`,
+      `${v} ${dir}`,
+    );
+  }
+  parts.push('e.seq');
+  return parts.join(', ');
+}
+
+export interface Store {
+  insert(entity: Entity): Promise<boolean>;
+  update(entity: Entity): Promise<boolean>;
+  remove(entity: Entity): Promise<boolean>;
+  /** Entities with this id (and type) inside the scopes; at most two, enough to detect ambiguity. */
+  find(tenant: string, id: string, type: string | undefined, scopes: readonly PathScope[]): Promise<Entity[]>;
+  query(filter: EntityFilter): Promise<{ entities: Entity[]; total: number | null }>;
+  types(tenant: string, scopes: readonly PathScope[], type?: string): Promise<TypeInfo[]>;
+  purgeExpired(): Promise<number>;
+}
+
+export interface TypeInfo {
+  type: string;
+  count: number;
+  attrs: Record<string, string[]>;
+}
+
+export function createStore(db: Queryable, now: () => Date): Store {
+  const liveSql = (p: Params) => `(e.expires_at IS NULL OR e.expires_at > ${p.add(now())})`;
+
+  function filterSql(f: EntityFilter, p: Params): string {
+    const where = [`e.tenant = ${p.add(f.tenant)}`, scopeSql(f.scopes, p), liveSql(p)];
+    if (f.ids) where.push(`e.id = ANY(${p.add(f.ids)}::text[])`);
+    if (f.idPattern !== undefined) where.push(`e.id ~ ${p.add(f.idPattern)}`);
+    if (f.types) where.push(`e.type = ANY(${p.add(f.types)}::text[])`);
+    if (f.typePattern !== undefined) where.push(`e.type ~ ${p.add(f.typePattern)}`);
+    if (f.selectors && f.selectors.length > 0) {
+      const alternatives = f.selectors.map((s) => {
+        const and = ['true'];
+        if (s.id !== undefined) and.push(`e.id = ${p.add(s.id)}`);
+        if (s.idPattern !== undefined) and.push(`e.id ~ ${p.add(s.idPattern)}`);
+        if (s.type !== undefined) and.push(`e.type = ${p.add(s.type)}`);
+        if (s.typePattern !== undefined) and.push(`e.type ~ ${p.add(s.typePattern)}`);
+        return `(${and.join(' AND ')})`;
+      });
+      where.push(`(${alternatives.join(' OR ')})`);
+    }
+    if (f.q && f.q.length > 0) where.push(toSql(f.q, p));
+    if (f.mq && f.mq.length > 0) where.push(toSql(f.mq, p, true));
+    return where.join(' AND ');
+  }
+
+  async function run<R extends object>(sql: string, values: unknown[]): Promise<R[]> {
+    try {
+      return (await db.query(sql, values)).rows as R[];
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      // invalid_regular_expression: a bad idPattern, typePattern or `~=` pattern.
+      if (code === '2201B') throw badRequest('Invalid regex');
+      throw error;
+    }
+  }
+
+  return {
+    async insert(e) {
+      const { rowCount } = await db.query(
+        `INSERT INTO broker.entities (tenant, id, type, service_path, attrs, attr_names, created_at, modified_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+        [
+          e.tenant,
+          e.id,
+          e.type,
+          e.servicePath,
+          JSON.stringify(e.attrs),
+          e.attrNames,
+          new Date(e.created),
+          new Date(e.modified),
+          e.expires === null ? null : new Date(e.expires),
+        ],
+      );
+      if (rowCount === 1) return true;
+      // The key exists; if it is an expired leftover, it counts as absent.
+      const { rowCount: purged } = await db.query(
+        `DELETE FROM broker.entities WHERE tenant = $1 AND id = $2 AND type = $3 AND service_path = $4
+           AND expires_at <= $5`,
+        [e.tenant, e.id, e.type, e.servicePath, now()],
+      );
+      return purged === 1 ? this.insert(e) : false;
+    },
+    async update(e) {
+      const { rowCount } = await db.query(
+        `UPDATE broker.entities SET attrs = $5, attr_names = $6, modified_at = $7, expires_at = $8,
+           version = version + 1
+         WHERE tenant = $1 AND id = $2 AND type = $3 AND service_path = $4 AND version = $9`,
+        [
+          e.tenant,
+          e.id,
+          e.type,
+          e.servicePath,
+          JSON.stringify(e.attrs),
+          e.attrNames,
+          new Date(e.modified),
+          e.expires === null ? null : new Date(e.expires),
+          e.version,
+        ],
+      );
+      return rowCount === 1;
+    },
+    async remove(e) {
+      const { rowCount } = await db.query(
+        `DELETE FROM broker.entities WHERE tenant = $1 AND id = $2 AND type = $3 AND service_path = $4 AND version = $5`,
+        [e.tenant, e.id, e.type, e.servicePath, e.version],
+      );
+      return rowCount === 1;
+    },
+    async find(tenant, id, type, scopes) {
+      const p = new Params();
+      const where = [`e.tenant = ${p.add(tenant)}`, `e.id = ${p.add(id)}`, scopeSql(scopes, p), liveSql(p)];
+      if (type !== undefined) where.push(`e.type = ${p.add(type)}`);
+      const rows = await run<Row>(
+        `SELECT ${COLUMNS} FROM broker.entities e WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT 2`,
+        p.values,
+      );
+      return rows.map(toEntity);
+    },
+    async query(f) {
+      const p = new Params();
+      const where = filterSql(f, p);
+      const order = orderSql(f.orderBy ?? [], p);
+      const rows = await run<Row>(
+        `SELECT ${COLUMNS} FROM broker.entities e WHERE ${where} ORDER BY ${order}
+         LIMIT ${p.add(f.limit)} OFFSET ${p.add(f.offset)}`,
+        p.values,
+      );
+      let total: number | null = null;
+      if (f.count) {
+        const c = new Params();
+        const counted = await run<{ n: string }>(
+          `SELECT count(*) AS n FROM broker.entities e WHERE ${filterSql(f, c)}`,
+          c.values,
+        );
+        total = Number(counted[0]?.n ?? 0);
+      }
+      return { entities: rows.map(toEntity), total };
+    },
+    async types(tenant, scopes, type) {
+      const p = new Params();
+      const where = [`e.tenant = ${p.add(tenant)}`, scopeSql(scopes, p), liveSql(p)];
+      if (type !== undefined) where.push(`e.type = ${p.add(type)}`);
+      const counts = await run<{ type: string; n: string }>(
+        `SELECT e.type, count(*) AS n FROM broker.entities e WHERE ${where.join(' AND ')} GROUP BY e.type ORDER BY e.type`,
+        p.values,
+      );
+      const attrs = await run<{ type: string; name: string; types: string[] }>(
+        `SELECT e.type, a.key AS name, array_agg(DISTINCT a.value->>'type' ORDER BY a.value->>'type') AS types
+           FROM broker.entities e, jsonb_each(e.attrs) a WHERE ${where.join(' AND ')}
+          GROUP BY e.type, a.key ORDER BY e.type, a.key`,
+        p.values,
+      );
+      const byType = new Map<string, TypeInfo>(
+        counts.map((c) => [c.type, { type: c.type, count: Number(c.n), attrs: {} }]),
+      );
+      for (const a of attrs) {
+        if (a.name === 'dateExpires') continue;
+        const info = byType.get(a.type);
+        if (info) info.attrs[a.name] = a.types;
+      }
+      return [...byType.values()];
+    },
+    async purgeExpired() {
+      const { rowCount } = await db.query('DELETE FROM broker.entities WHERE expires_at <= $1', [now()]);
+      return rowCount ?? 0;
+    },
+  };
+}
