@@ -4,6 +4,7 @@
  */
 import { createBrokerModule } from './broker/index.ts';
 import { createCoreModule, type ModuleFactory } from './core/index.ts';
+import { createIdpModule } from './idp/index.ts';
 import { createPointsModule } from './points/index.ts';
 
-export const MODULES: readonly ModuleFactory[] = [createCoreModule, createPointsModule, createBrokerModule];
+export const MODULES: readonly ModuleFactory[] = [createCoreModule, createIdpModule, createPointsModule, createBrokerModule];

@@ -1,0 +1,162 @@
+/**
+ * idp — the identity provider: an OpenID provider (oidc-provider) at `${PUBLIC_URL}/oidc`, residents'
+ * accounts and common IDs, partner clients, and the platform's token verifier.
+ *
+ * Other modules reach it through its services:
+ *
+ * @example
+ *   const idp = ctx.services['idp'] as IdpServices;
+ *   const commonId = await idp.accounts.commonIdForSubject(req.auth.clientId, sub);
+ *   const { client, clientSecret } = await idp.clients.create({ name: 'SDGs', grantTypes: ['client_credentials'], scopes: ['points:write'] }, 'staff:1');
+ */
+import type { RequestHandler } from 'express';
+import type Provider from 'oidc-provider';
+import { type ModuleFactory, ProblemError } from '../core/index.ts';
+import { type Accounts, createAccounts } from './accounts/accounts.ts';
+import { createFindAccount } from './accounts/find_account.ts';
+import { clientAdminRoutes } from './clients/admin_routes.ts';
+import { type ClientRegistry, createClientRegistry } from './clients/client_registry.ts';
+import { interactionRoutes } from './interactions/interaction_routes.ts';
+import { createSealer } from './keys/seal.ts';
+import { createSigningKeyStore, loadCookieKeys } from './keys/signing_keys.ts';
+import { createProvider } from './provider/create_provider.ts';
+import { createPgAdapterFactory, sweepExpired } from './provider/pg_adapter.ts';
+import { createTokenVerifier } from './provider/token_verifier.ts';
+import { captureRequestContext, runWithRequest } from './request_context.ts';
+import { idpMigrations } from './schema.ts';
+
+export type { AccountRecord, Accounts, VerifiedProfile } from './accounts/accounts.ts';
+export type { ClientRegistry, PartnerClient, PartnerClientInput } from './clients/client_registry.ts';
+export { ACR } from './provider/create_provider.ts';
+
+export interface IdpServices {
+  /** `${PUBLIC_URL}/oidc` */
+  issuer: string;
+  /** The resource indicator of the platform API (`${PUBLIC_URL}/api`): tokens for it pass `requireToken`. */
+  apiResource: string;
+  accounts: Accounts;
+  clients: ClientRegistry;
+  /** Adds fresh signing keys, retires the current ones (still published) and reloads the provider. */
+  rotateSigningKeys(actor: string): Promise<string[]>;
+  /** The running provider (after start). */
+  provider(): Provider;
+}
+
+const SWEEP_MS = 60_000;
+
+export const createIdpModule: ModuleFactory<IdpServices> = (ctx) => {
+  const { config, db, audit, now } = ctx;
+  const issuer = `${config.publicUrl}/oidc`;
+  const apiResource = `${config.publicUrl}/api`;
+  const sealer = createSealer(config);
+  const keys = createSigningKeyStore(db, sealer, now);
+  const accounts = createAccounts(db, sealer, now);
+
+  let provider: Provider | undefined;
+  let callback: ReturnType<Provider['callback']> | undefined;
+  const running = () => {
+    if (!provider) throw new ProblemError('not-ready', { detail: 'The identity provider is starting.' });
+    return provider;
+  };
+
+  const clients: ClientRegistry = createClientRegistry({
+    db,
+    audit,
+    sealer,
+    now,
+    validate: async (metadata) => {
+      await running().Client.validate(metadata as Parameters<Provider['Client']['validate']>[0]);
+    },
+    revokeClient: async (clientId) => {
+      await db.query('DELETE FROM idp.oidc_payloads WHERE client_id = $1', [clientId]);
+    },
+  });
+  const mayReceiveVerifiedClaims = async (clientId: string) => {
+    try {
+      return (await clients.get(clientId)).verifiedClaims;
+    } catch {
+      return false;
+    }
+  };
+
+  const build = async () => {
+    const next = createProvider({
+      issuer,
+      apiResource,
+      jwks: await keys.load(),
+      cookieKeys: await loadCookieKeys(db, sealer, now),
+      adapter: createPgAdapterFactory(db, now, (id) => clients.providerMetadata(id)),
+      findAccount: createFindAccount({ accounts, audit, mayReceiveVerifiedClaims }),
+      pairwiseSubject: (accountId, clientId) => accounts.pairwiseSubject(accountId, clientId),
+      allowsAddress: async (clientId, ip) => (await clients.checkAddress(clientId, ip)) === 'allowed',
+      apiScopesOf: async (clientId) => (await clients.get(clientId)).scopes,
+      mayReceiveVerifiedClaims,
+      interactionsPath: '/idp/interaction',
+      secureCookies: config.publicUrl.startsWith('https://'),
+      trustProxy: config.trustedProxies.length > 0,
+      ttl: { accessToken: 600, clientCredentials: 600 },
+    });
+    next.on('server_error', (_ctx, error) => ctx.logger.error({ err: error }, 'oidc provider error'));
+    provider = next;
+    callback = next.callback();
+  };
+
+  const oidc: RequestHandler = (req, res, next) => {
+    if (!callback)
+      return next(new ProblemError('not-ready', { detail: 'The identity provider is starting.' }));
+    const handle = callback;
+    runWithRequest({ ip: req.ip }, () => handle(req, res));
+  };
+
+  const admin = clientAdminRoutes(ctx, clients);
+  const interactions = interactionRoutes({ ctx, provider: running, accounts });
+
+  let sweeper: NodeJS.Timeout | undefined;
+  return {
+    name: 'idp',
+    migrations: { module: 'idp', schema: 'idp', migrations: idpMigrations },
+    routers: [
+      // First: every later module's requests carry the client address for the token verifier.
+      { prefix: '/', router: captureRequestContext },
+      { prefix: '/oidc', router: oidc, parseBody: false },
+      { prefix: '/idp', router: interactions.router },
+      { prefix: '/api/admin/idp', router: admin.router },
+    ],
+    services: {
+      issuer,
+      apiResource,
+      accounts,
+      clients,
+      provider: running,
+      async rotateSigningKeys(actor) {
+        const kids = await keys.rotate();
+        await audit.record({
+          actor,
+          action: 'idp.keys.rotate',
+          target: 'idp:signing-keys',
+          details: { kids },
+        });
+        await build();
+        return kids;
+      },
+    },
+    tokenVerifier: createTokenVerifier({
+      db,
+      apiResource,
+      now,
+      checkAddress: (clientId, ip) => clients.checkAddress(clientId, ip),
+      accountActive: (id) => accounts.isActive(id),
+    }),
+    async start() {
+      await keys.ensure();
+      await build();
+      sweeper = setInterval(() => {
+        sweepExpired(db, now()).catch((error) => ctx.logger.warn({ err: error }, 'idp sweep failed'));
+      }, SWEEP_MS);
+      sweeper.unref();
+    },
+    async stop() {
+      if (sweeper) clearInterval(sweeper);
+    },
+  };
+};

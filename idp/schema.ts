@@ -1,0 +1,79 @@
+/** The `idp` schema. Forward-only: add a migration, never edit an applied one. */
+import type { Migration } from '../core/index.ts';
+
+export const idpMigrations: readonly Migration[] = [
+  {
+    id: '001_provider_state',
+    sql: `
+      -- Every oidc-provider model (sessions, grants, codes, tokens, interactions …) in one table.
+      CREATE TABLE idp.oidc_payloads (
+        model        text        NOT NULL,
+        id           text        NOT NULL,
+        payload      jsonb       NOT NULL,
+        grant_id     text,
+        uid          text,
+        user_code    text,
+        client_id    text,
+        expires_at   timestamptz,
+        consumed_at  timestamptz,
+        PRIMARY KEY (model, id)
+      );
+      CREATE INDEX oidc_payloads_grant ON idp.oidc_payloads (grant_id) WHERE grant_id IS NOT NULL;
+      CREATE INDEX oidc_payloads_uid ON idp.oidc_payloads (uid) WHERE uid IS NOT NULL;
+      CREATE INDEX oidc_payloads_user_code ON idp.oidc_payloads (user_code) WHERE user_code IS NOT NULL;
+      CREATE INDEX oidc_payloads_client ON idp.oidc_payloads (client_id) WHERE client_id IS NOT NULL;
+      CREATE INDEX oidc_payloads_expiry ON idp.oidc_payloads (expires_at);
+
+      -- Provider signing keys (private JWKs sealed with AES-256-GCM). The newest active key of an
+      -- algorithm signs; retired keys stay published until they are removed.
+      CREATE TABLE idp.signing_keys (
+        kid         text        PRIMARY KEY,
+        alg         text        NOT NULL,
+        sealed_jwk  text        NOT NULL,
+        status      text        NOT NULL CHECK (status IN ('active', 'retired')),
+        created_at  timestamptz NOT NULL,
+        retired_at  timestamptz
+      );
+
+      -- Other provider secrets (cookie keys), sealed.
+      CREATE TABLE idp.secrets (
+        name        text        PRIMARY KEY,
+        sealed      text        NOT NULL,
+        created_at  timestamptz NOT NULL
+      );
+
+      -- Partner clients (連携サービス). The provider reads them through the adapter's Client model.
+      CREATE TABLE idp.clients (
+        client_id     text        PRIMARY KEY,
+        name          text        NOT NULL,
+        sealed_secret text,
+        metadata      jsonb       NOT NULL,
+        ip_allowlist  text[]      NOT NULL DEFAULT '{}',
+        status        text        NOT NULL CHECK (status IN ('active', 'disabled')),
+        created_at    timestamptz NOT NULL,
+        updated_at    timestamptz NOT NULL
+      );
+
+      -- Residents' common IDs: random, immutable, never deleted (so never reused). A merged ID stays
+      -- as an alias of the ID it was merged into.
+      CREATE TABLE idp.accounts (
+        common_id      text        PRIMARY KEY,
+        status         text        NOT NULL CHECK (status IN ('active', 'merged', 'disabled')),
+        merged_into    text        REFERENCES idp.accounts (common_id),
+        trust_framework text       NOT NULL,
+        sealed_profile text,
+        created_at     timestamptz NOT NULL,
+        updated_at     timestamptz NOT NULL
+      );
+
+      -- Pairwise subject per partner service, kept so a service's subject can be mapped back.
+      CREATE TABLE idp.pairwise_subjects (
+        client_id  text NOT NULL,
+        sub        text NOT NULL,
+        common_id  text NOT NULL REFERENCES idp.accounts (common_id),
+        PRIMARY KEY (client_id, sub),
+        UNIQUE (client_id, common_id)
+      );
+    `,
+  },
+];
