@@ -143,6 +143,15 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
+function masterKey(value: string | undefined): string | undefined {
+  const key = nonEmpty(value)?.trim();
+  if (key === undefined) return undefined;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, 'base64').length !== 32) {
+    throw new ConfigError('MASTER_KEY must be 32 random bytes, base64-encoded (openssl rand -base64 32)');
+  }
+  return key;
+}
+
 export const OPEN_ALLOW_LIST = ['0.0.0.0/0', '::/0'];
 
 /** Reads the environment; throws `ConfigError` naming the variable on malformed input. */
@@ -171,7 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     auditSigningKey: nonEmpty(env['AUDIT_SIGNING_KEY']),
     auditCheckpointEvery: integer(env, 'AUDIT_CHECKPOINT_EVERY', 1000, 1),
     auditCheckpointMinutes: integer(env, 'AUDIT_CHECKPOINT_MINUTES', 10, 1),
-    masterKey: nonEmpty(env['MASTER_KEY']),
+    masterKey: masterKey(env['MASTER_KEY']),
     brokerUrl: nonEmpty(env['BROKER_URL']),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0),
   };

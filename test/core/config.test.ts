@@ -16,7 +16,7 @@ const safeProduction = {
   NODE_ENV: 'production',
   PUBLIC_URL: 'https://tsunagu.city.example.jp',
   AUDIT_SIGNING_KEY: 'k',
-  MASTER_KEY: 'm',
+  MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
   ADMIN_IP_ALLOWLIST: '10.0.0.0/8',
 };
 
@@ -36,6 +36,10 @@ describe('configuration', () => {
       new ConfigError('PORT must be an integer ≥ 0, got "eighty"'),
     );
     assert.throws(() => loadConfig({ NODE_ENV: 'prod' }), /NODE_ENV must be development, test or production/);
+    assert.throws(
+      () => loadConfig({ MASTER_KEY: 'c2hvcnQ=' }),
+      /MASTER_KEY must be 32 random bytes, base64-encoded/,
+    );
   });
 
   it('refuses production with unsafe defaults and names each one', () => {
@@ -75,7 +79,7 @@ describe('configuration', () => {
   it('documents every setting in the README configuration table', () => {
     const readme = readFileSync('README.md', 'utf8');
     const table = readme.split('<!-- config-table:start -->')[1]?.split('<!-- config-table:end -->')[0] ?? '';
-    const documented = [...table.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    const documented = [...table.matchAll(/^\|\s*`([A-Z_]+)`\s*\|/gm)].map((m) => m[1]);
     assert.deepEqual(
       documented,
       SETTINGS.map((s) => s.name),
