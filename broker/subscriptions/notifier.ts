@@ -17,7 +17,7 @@ export interface NotificationJob {
   body: Buffer;
   timeoutMs: number;
   /** Called once per job with the final outcome. */
-  done(outcome: { ok: true; status: number } | { ok: false; reason: string; status?: number }): void;
+  done(outcome: { ok: true; status: number } | { ok: false; reason: string }): void;
 }
 
 export interface NotifierOptions {
@@ -35,6 +35,15 @@ export interface Notifier {
   drain(): Promise<void>;
   stop(): Promise<void>;
 }
+
+// Orion reports transport failures with libcurl's texts.
+const CURL_TEXT: Record<string, string> = {
+  ECONNREFUSED: "Couldn't connect to server",
+  ENOTFOUND: "Couldn't resolve host name",
+  EAI_AGAIN: "Couldn't resolve host name",
+  ECONNRESET: 'Failure when receiving data from the peer',
+  EHOSTUNREACH: "Couldn't connect to server",
+};
 
 const agentOptions = { keepAlive: true, maxSockets: 64 };
 
@@ -67,7 +76,9 @@ export function createNotifier(options: NotifierOptions): Notifier {
         res.on('error', (e) => resolve({ error: e.message }));
       });
       request.on('timeout', () => request.destroy(new Error('Timeout was reached')));
-      request.on('error', (e) => resolve({ error: (e as NodeJS.ErrnoException).code ?? e.message }));
+      request.on('error', (e) =>
+        resolve({ error: CURL_TEXT[(e as NodeJS.ErrnoException).code ?? ''] ?? e.message }),
+      );
       request.end(job.body);
     });
   }
@@ -79,10 +90,9 @@ export function createNotifier(options: NotifierOptions): Notifier {
       last = await send(job);
       if ('status' in last && last.status < 500) break;
     }
-    if ('status' in last && last.status >= 200 && last.status < 300)
-      job.done({ ok: true, status: last.status });
-    else if ('status' in last)
-      job.done({ ok: false, reason: `HTTP status ${last.status}`, status: last.status });
+    // Like Orion, any HTTP answer counts as delivered (its status becomes lastSuccessCode); only
+    // transport failures (refused, reset, timeout) count as failures.
+    if ('status' in last) job.done({ ok: true, status: last.status });
     else job.done({ ok: false, reason: last.error });
   }
 

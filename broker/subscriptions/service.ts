@@ -406,10 +406,7 @@ export function createSubscriptionService(deps: {
     });
   }
 
-  function complete(
-    live: Live,
-    outcome: { ok: true; status: number } | { ok: false; reason: string; status?: number },
-  ): void {
+  function complete(live: Live, outcome: { ok: true; status: number } | { ok: false; reason: string }): void {
     const r = live.runtime;
     const at = now().getTime();
     r.timesSent += 1;
