@@ -109,6 +109,7 @@ export function createBroker(deps: {
   logger: Logger;
   now: () => Date;
   settings: BrokerSettings;
+  audit?: Engine['audit'];
 }): Broker {
   const { db, logger, now, settings } = deps;
   const notifier = createNotifier({
@@ -144,6 +145,7 @@ export function createBroker(deps: {
     multiservice: settings.multiservice,
     maxBodyBytes: settings.maxBodyBytes,
     logger,
+    ...(deps.audit ? { audit: deps.audit } : {}),
   };
   let timer: NodeJS.Timeout | undefined;
   return {

@@ -50,6 +50,9 @@ export function brokerModule(overrides: Partial<BrokerSettings> = {}): ModuleFac
       logger: ctx.logger,
       now: ctx.now,
       settings: { ...brokerSettings(process.env), ...overrides },
+      audit: async (entry) => {
+        await ctx.audit.record({ actor: 'ngsi-client', ...entry });
+      },
     });
     const transport = inProcessFetch(broker);
     return {

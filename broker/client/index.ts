@@ -138,7 +138,9 @@ export class NgsiClient {
     body?: unknown,
     contentType = 'application/json',
   ): Promise<Response> {
-    const headers: Record<string, string> = { Accept: 'application/json', ...this.options.headers };
+    // Attribute values may be plain text (Orion answers strings as text/plain).
+    const accept = path.includes('/value') ? 'application/json, text/plain' : 'application/json';
+    const headers: Record<string, string> = { Accept: accept, ...this.options.headers };
     if (this.options.service) headers['Fiware-Service'] = this.options.service;
     if (this.options.servicePath) headers['Fiware-ServicePath'] = this.options.servicePath;
     let payload: string | undefined;

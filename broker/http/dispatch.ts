@@ -30,6 +30,8 @@ export interface Engine extends BrokerContext {
   multiservice: boolean;
   maxBodyBytes: number;
   logger: Logger;
+  /** Records administrative changes (subscriptions, registrations) in the platform's audit log. */
+  audit?: (entry: { action: string; target: string; details: Record<string, unknown> }) => Promise<void>;
 }
 
 type Handler = (engine: Engine, req: BrokerRequest, params: string[]) => Promise<BrokerReply>;
@@ -127,6 +129,26 @@ function reply(correlator: string, r: BrokerReply): RawReply {
   return { status: r.status, headers, body };
 }
 
+const AUDITED: Record<string, string> = { POST: 'create', PATCH: 'update', DELETE: 'delete' };
+
+/** Subscriptions and registrations are administrative state: each change leaves an audit entry. */
+async function auditChange(
+  engine: Engine,
+  req: BrokerRequest,
+  params: string[],
+  result: BrokerReply,
+): Promise<void> {
+  const kind = /^\/v2\/(subscriptions|registrations)/.exec(req.path)?.[1];
+  const verb = AUDITED[req.method];
+  if (!engine.audit || !kind || !verb || result.status >= 300) return;
+  const id = params[0] ?? result.headers?.['Location']?.split('/').pop() ?? '';
+  await engine.audit({
+    action: `broker.${kind === 'subscriptions' ? 'subscription' : 'registration'}.${verb}`,
+    target: `${kind === 'subscriptions' ? 'subscription' : 'registration'}:${id}`,
+    details: { tenant: req.tenant },
+  });
+}
+
 export async function dispatch(engine: Engine, raw: RawRequest): Promise<RawReply> {
   const correlator = raw.headers['fiware-correlator'] || randomUUID();
   try {
@@ -172,7 +194,9 @@ export async function dispatch(engine: Engine, raw: RawRequest): Promise<RawRepl
       tenant: tenantOf(raw.headers['fiware-service'], engine.multiservice),
       correlator,
     };
-    return reply(correlator, await handler(engine, req, params));
+    const result = await handler(engine, req, params);
+    await auditChange(engine, req, params, result);
+    return reply(correlator, result);
   } catch (error) {
     if (error instanceof OrionError) {
       return reply(correlator, { status: error.status, headers: error.headers, json: error.toJSON() });

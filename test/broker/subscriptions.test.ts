@@ -75,6 +75,14 @@ describe('broker: subscriptions and notifications', () => {
     assert.equal(list.body[0].status, 'inactive');
     assert.equal((await call(b.url, 'GET', '/v2/subscriptions', { headers: tenant() })).body.length, 0);
     assert.equal((await call(b.url, 'DELETE', `/v2/subscriptions/${id}`, { headers: h })).status, 204);
+    const { rows } = await b.t.platform.db.query<{ action: string; target: string }>(
+      `SELECT action, target FROM core.audit_log WHERE target = $1 ORDER BY seq`,
+      [`subscription:${id}`],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.action),
+      ['broker.subscription.create', 'broker.subscription.update', 'broker.subscription.delete'],
+    );
     const gone = await call(b.url, 'GET', `/v2/subscriptions/${id}`, { headers: h });
     assert.equal(gone.status, 404);
     assert.deepEqual(gone.body, {
