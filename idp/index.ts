@@ -9,14 +9,20 @@
  *   const commonId = await idp.accounts.commonIdForSubject(req.auth.clientId, sub);
  *   const { client, clientSecret } = await idp.clients.create({ name: 'SDGs', grantTypes: ['client_credentials'], scopes: ['points:write'] }, 'staff:1');
  */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { RequestHandler } from 'express';
 import type Provider from 'oidc-provider';
-import { type ModuleFactory, ProblemError } from '../core/index.ts';
+import { type ModuleContext, type ModuleFactory, ProblemError, type TsunaguModule } from '../core/index.ts';
 import { type Accounts, createAccounts } from './accounts/accounts.ts';
 import { createFindAccount } from './accounts/find_account.ts';
 import { clientAdminRoutes } from './clients/admin_routes.ts';
 import { type ClientRegistry, createClientRegistry } from './clients/client_registry.ts';
 import { interactionRoutes } from './interactions/interaction_routes.ts';
+import { createIdentityProofing, type IdentityProofing } from './jpki/identity_proofing.ts';
+import { createNonceStore } from './jpki/nonces.ts';
+import { CrlRevocationSource, type RevocationSource } from './jpki/revocation.ts';
+import type { TrustAnchors } from './jpki/verify_jpki.ts';
 import { createSealer } from './keys/seal.ts';
 import { createSigningKeyStore, loadCookieKeys } from './keys/signing_keys.ts';
 import { createProvider } from './provider/create_provider.ts';
@@ -27,6 +33,9 @@ import { idpMigrations } from './schema.ts';
 
 export type { AccountRecord, Accounts, VerifiedProfile } from './accounts/accounts.ts';
 export type { ClientRegistry, PartnerClient, PartnerClientInput } from './clients/client_registry.ts';
+export type { IdentityProofing, ProofingResult } from './jpki/identity_proofing.ts';
+export type { RevocationSource, RevocationStatus } from './jpki/revocation.ts';
+export { CrlRevocationSource } from './jpki/revocation.ts';
 export { ACR } from './provider/create_provider.ts';
 
 export interface IdpServices {
@@ -36,6 +45,8 @@ export interface IdpServices {
   apiResource: string;
   accounts: Accounts;
   clients: ClientRegistry;
+  /** My Number card verification: nonces, enrollment, login, the duplicate review queue. */
+  proofing: IdentityProofing;
   /** Adds fresh signing keys, retires the current ones (still published) and reloads the provider. */
   rotateSigningKeys(actor: string): Promise<string[]>;
   /** The running provider (after start). */
@@ -44,8 +55,76 @@ export interface IdpServices {
 
 const SWEEP_MS = 60_000;
 
-export const createIdpModule: ModuleFactory<IdpServices> = (ctx) => {
+export interface IdpOptions {
+  jpki?: {
+    /** Trust anchors (PEM bundle text or DER certificates) for JPKI certificate chains. */
+    trustAnchors?: string | Uint8Array[];
+    /** The anchors are a test CA: production refuses to start with them. */
+    test?: boolean;
+    /** CRLs (DER) for the built-in CRL revocation source. */
+    crls?: Uint8Array[];
+    /** Replaces the revocation source (OCSP, a J-LIS platform-operator adapter). */
+    revocation?: RevocationSource;
+  };
+}
+
+function pemCertificates(text: string): X509Certificate[] {
+  return [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map(
+    (m) => new X509Certificate(m[0]),
+  );
+}
+
+/**
+ * Options from the environment until core's configuration has idp settings:
+ * JPKI_TRUST_ANCHORS_FILE (PEM bundle of the J-LIS CA certificates) and JPKI_CRL_FILES (comma-separated DER CRLs).
+ */
+export function idpOptionsFromEnv(env: Record<string, string | undefined> = process.env): IdpOptions {
+  const anchors = env['JPKI_TRUST_ANCHORS_FILE'];
+  const crls = (env['JPKI_CRL_FILES'] ?? '')
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
+  return {
+    jpki: {
+      ...(anchors ? { trustAnchors: readFileSync(anchors, 'utf8') } : {}),
+      crls: crls.map((f) => readFileSync(f)),
+    },
+  };
+}
+
+export function createIdpModuleWith(options: IdpOptions): ModuleFactory<IdpServices> {
+  return (ctx) => createIdp(ctx, options);
+}
+
+/** The identity provider configured from the environment (see `idpOptionsFromEnv`). */
+export const createIdpModule: ModuleFactory<IdpServices> = (ctx) => createIdp(ctx, idpOptionsFromEnv());
+
+function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpServices> {
   const { config, db, audit, now } = ctx;
+  const anchorInput = options.jpki?.trustAnchors;
+  const anchors: TrustAnchors = {
+    certificates:
+      anchorInput === undefined
+        ? []
+        : typeof anchorInput === 'string'
+          ? pemCertificates(anchorInput)
+          : anchorInput.map((d) => new X509Certificate(d)),
+    isTest: options.jpki?.test === true,
+  };
+  if (anchors.isTest && config.env === 'production') {
+    throw new Error('idp: refusing to start in production with a test JPKI trust anchor');
+  }
+  if (anchors.isTest)
+    ctx.logger.warn(
+      'UNSAFE DEFAULT: JPKI trust anchors are a test CA; identities are marked trust_framework=test',
+    );
+  if (anchors.certificates.length === 0)
+    ctx.logger.warn(
+      'idp: no JPKI trust anchors configured (JPKI_TRUST_ANCHORS_FILE); card login is unavailable',
+    );
+  const crlSource = new CrlRevocationSource();
+  for (const crl of options.jpki?.crls ?? []) crlSource.add(crl);
+  const revocation = options.jpki?.revocation ?? crlSource;
   const issuer = `${config.publicUrl}/oidc`;
   const apiResource = `${config.publicUrl}/api`;
   const sealer = createSealer(config);
@@ -109,7 +188,17 @@ export const createIdpModule: ModuleFactory<IdpServices> = (ctx) => {
   };
 
   const admin = clientAdminRoutes(ctx, clients);
-  const interactions = interactionRoutes({ ctx, provider: running, accounts });
+  const proofing = createIdentityProofing({
+    db,
+    audit,
+    sealer,
+    accounts,
+    nonces: createNonceStore(db, now),
+    anchors: () => anchors,
+    revocation: () => revocation,
+    now,
+  });
+  const interactions = interactionRoutes({ ctx, provider: running, proofing });
 
   let sweeper: NodeJS.Timeout | undefined;
   return {
@@ -127,6 +216,7 @@ export const createIdpModule: ModuleFactory<IdpServices> = (ctx) => {
       apiResource,
       accounts,
       clients,
+      proofing,
       provider: running,
       async rotateSigningKeys(actor) {
         const kids = await keys.rotate();
@@ -159,4 +249,4 @@ export const createIdpModule: ModuleFactory<IdpServices> = (ctx) => {
       if (sweeper) clearInterval(sweeper);
     },
   };
-};
+}

@@ -76,4 +76,49 @@ export const idpMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: '002_jpki',
+    sql: `
+      -- One-time challenges for the card to sign, bound to the login interaction that asked for them.
+      CREATE TABLE idp.jpki_nonces (
+        nonce       text        PRIMARY KEY,
+        binding     text        NOT NULL,
+        expires_at  timestamptz NOT NULL,
+        used_at     timestamptz
+      );
+      CREATE INDEX jpki_nonces_expiry ON idp.jpki_nonces (expires_at);
+
+      -- Evidence tying a certificate (or an upstream identity) to a common ID. Same issuer + serial
+      -- means the same person. Never deleted: an unlink sets status 'unlinked'.
+      CREATE TABLE idp.evidence (
+        id           bigserial   PRIMARY KEY,
+        common_id    text        NOT NULL REFERENCES idp.accounts (common_id),
+        kind         text        NOT NULL CHECK (kind IN ('jpki-sign', 'jpki-auth', 'federated')),
+        issuer       text        NOT NULL,
+        serial       text        NOT NULL,
+        not_after    timestamptz,
+        cert_sha256  text,
+        status       text        NOT NULL CHECK (status IN ('active', 'unlinked')),
+        verified_at  timestamptz NOT NULL
+      );
+      CREATE UNIQUE INDEX evidence_active ON idp.evidence (kind, issuer, serial) WHERE status = 'active';
+      CREATE INDEX evidence_common_id ON idp.evidence (common_id);
+
+      -- Keyed HMAC of normalised name + birth date + gender: a match is only a duplicate candidate.
+      CREATE TABLE idp.match_keys (
+        key        text PRIMARY KEY,
+        common_id  text NOT NULL REFERENCES idp.accounts (common_id)
+      );
+
+      -- Candidates for staff review: a new certificate whose holder looks like an existing resident.
+      CREATE TABLE idp.review_queue (
+        id                   bigserial   PRIMARY KEY,
+        candidate_common_id  text        NOT NULL REFERENCES idp.accounts (common_id),
+        reason               text        NOT NULL,
+        sealed_evidence      text        NOT NULL,
+        status               text        NOT NULL CHECK (status IN ('open', 'linked', 'rejected')),
+        created_at           timestamptz NOT NULL
+      );
+    `,
+  },
 ];
