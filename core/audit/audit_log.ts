@@ -48,7 +48,6 @@ export interface AuditLogOptions {
   now?: () => Date;
 }
 
-const AUDIT_LOCK = 0x61756474; // "audt"
 const MAX_BATCH = 500;
 
 interface Pending {
@@ -65,17 +64,25 @@ function assertEntry(entry: AuditEntry): void {
   }
 }
 
-async function lockAndReadHead(tx: Queryable): Promise<{ seq: number; hash: string }> {
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
-  const { rows } = await tx.query<{ seq: string; hash: string }>(
-    'SELECT seq, hash FROM core.audit_log ORDER BY seq DESC LIMIT 1',
-  );
-  const head = rows[0];
-  return head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH };
+/** Locks the chain for this transaction and reads its head in one round trip (see migration 002). */
+async function lockAndReadHead(tx: Queryable, begin: boolean): Promise<{ seq: number; hash: string }> {
+  // Statements without parameters may be sent together: with `begin`, BEGIN rides along for free.
+  const sql = 'SELECT seq, hash FROM core.audit_lock_head()';
+  const result = (await tx.query(begin ? `BEGIN; ${sql}` : sql)) as unknown;
+  const last = (Array.isArray(result) ? result[result.length - 1] : result) as {
+    rows: Array<{ seq: string | null; hash: string | null }>;
+  };
+  const head = last.rows[0];
+  return head?.seq ? { seq: Number(head.seq), hash: head.hash! } : { seq: 0, hash: GENESIS_HASH };
 }
 
-async function insertEntries(tx: Queryable, entries: AuditEntry[], now: Date): Promise<AuditRef[]> {
-  let head = await lockAndReadHead(tx);
+async function insertEntries(
+  tx: Queryable,
+  entries: AuditEntry[],
+  now: Date,
+  begin = false,
+): Promise<AuditRef[]> {
+  let head = await lockAndReadHead(tx, begin);
   const refs: AuditRef[] = [];
   const columns = { seq: [] as number[], at: [] as Date[], actor: [] as string[], action: [] as string[] };
   const rest = {
@@ -150,18 +157,27 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       const batch = queue.slice(0, MAX_BATCH);
       queue = queue.slice(MAX_BATCH);
       try {
-        const refs = await db.transaction((tx) =>
-          insertEntries(
-            tx,
-            batch.map((p) => p.entry),
-            now(),
-          ),
-        );
+        const refs = await writeBatch(batch.map((p) => p.entry));
         for (const [i, p] of batch.entries()) p.resolve(refs[i]!);
         noteWritten(batch.length);
       } catch (error) {
         for (const p of batch) p.reject(error);
       }
+    }
+  }
+
+  /** BEGIN + lock + head, then INSERT, then COMMIT: three round trips per batch. */
+  async function writeBatch(entries: AuditEntry[]): Promise<AuditRef[]> {
+    const client = await db.pool.connect();
+    try {
+      const refs = await insertEntries(client, entries, now(), true);
+      await client.query('COMMIT');
+      return refs;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
     }
   }
 

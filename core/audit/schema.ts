@@ -42,4 +42,16 @@ export const auditMigrations: Migration[] = [
       );
     `,
   },
+  {
+    id: '002_audit_lock_head',
+    sql: `
+      -- Takes the chain's transaction-scoped lock, then reads the head in a fresh snapshot (a new
+      -- statement inside the function), so a writer always links to the latest committed entry.
+      CREATE FUNCTION core.audit_lock_head(OUT seq bigint, OUT hash text) LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_advisory_xact_lock(1635083380);
+        SELECT l.seq, l.hash INTO seq, hash FROM core.audit_log l ORDER BY l.seq DESC LIMIT 1;
+      END $$;
+    `,
+  },
 ];

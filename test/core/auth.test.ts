@@ -125,6 +125,22 @@ describe('bearer tokens and scopes', () => {
     assert.equal(res.body.detail, 'missing scope: audit:read');
   });
 
+  it('GET /api/me names the token holder and records the authentication in the audit log', async () => {
+    const before = await auditCount(t);
+    const res = await send(`${t.url}/api/me`, { headers: { authorization: 'Bearer partner-token' } });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { subject: 'health-app', clientId: 'health-app', scopes: ['points:write'] });
+    const { rows } = await t.platform.db.query(
+      'SELECT seq::int, actor, action, target FROM core.audit_log ORDER BY seq DESC LIMIT 1',
+    );
+    assert.deepEqual(rows[0], {
+      seq: before + 1,
+      actor: 'client:health-app',
+      action: 'auth.token.used',
+      target: 'api:me',
+    });
+  });
+
   it('serves a holder of the scope and audits the access', async () => {
     const before = await auditCount(t);
     const res = await send(`${t.url}/api/admin/audit/head`, {
