@@ -20,6 +20,10 @@ import {
   parseCidr,
 } from '../../core/index.ts';
 import type { Sealer } from '../keys/seal.ts';
+import { ACR } from '../provider/create_provider.ts';
+
+/** Assurance levels, weakest first. */
+const ACR_ORDER = [ACR.federated, ACR.jpkiAuth, ACR.jpkiSign];
 
 defineProblem('client-not-found', { status: 404, title: 'Partner client not found' });
 defineProblem('invalid-client-metadata', { status: 400, title: 'Partner client metadata is invalid' });
@@ -203,7 +207,8 @@ export function createClientRegistry(options: {
             ].join(' '),
           }
         : {}),
-      ...(code ? { subject_type: 'pairwise' } : {}),
+      // Pairwise subjects per service; default acr values so every ID token states its assurance level.
+      ...(code ? { subject_type: 'pairwise', default_acr_values: [...ACR_ORDER] } : {}),
     } as AdapterPayload;
   };
 
