@@ -3,8 +3,15 @@
  * every module listed before it. Add a module by appending its entry file's factory.
  */
 import { createBrokerModule } from './broker/index.ts';
+import { createConsentModule } from './consent/index.ts';
 import { createCoreModule, type ModuleFactory } from './core/index.ts';
 import { createIdpModule } from './idp/index.ts';
 import { createPointsModule } from './points/index.ts';
 
-export const MODULES: readonly ModuleFactory[] = [createCoreModule, createIdpModule, createPointsModule, createBrokerModule];
+export const MODULES: readonly ModuleFactory[] = [
+  createCoreModule,
+  createIdpModule,
+  createConsentModule,
+  createPointsModule,
+  createBrokerModule,
+];
