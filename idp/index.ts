@@ -150,13 +150,8 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
       await db.query('DELETE FROM idp.oidc_payloads WHERE client_id = $1', [clientId]);
     },
   });
-  const mayReceiveVerifiedClaims = async (clientId: string) => {
-    try {
-      return (await clients.get(clientId)).verifiedClaims;
-    } catch {
-      return false;
-    }
-  };
+  const mayReceiveVerifiedClaims = async (clientId: string) =>
+    (await clients.cached(clientId))?.verifiedClaims === true;
 
   const build = async () => {
     const next = createProvider({
@@ -168,7 +163,7 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
       findAccount: createFindAccount({ accounts, audit, mayReceiveVerifiedClaims }),
       pairwiseSubject: (accountId, clientId) => accounts.pairwiseSubject(accountId, clientId),
       allowsAddress: async (clientId, ip) => (await clients.checkAddress(clientId, ip)) === 'allowed',
-      apiScopesOf: async (clientId) => (await clients.get(clientId)).scopes,
+      apiScopesOf: async (clientId) => (await clients.cached(clientId))?.scopes ?? [],
       mayReceiveVerifiedClaims,
       interactionsPath: '/idp/interaction',
       secureCookies: config.publicUrl.startsWith('https://'),

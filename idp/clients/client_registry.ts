@@ -76,6 +76,8 @@ export interface ClientRegistry {
   rotateSecret(clientId: string, actor: string): Promise<{ client: PartnerClient; clientSecret: string }>;
   /** Disables the client and revokes every token, code and grant issued to it. */
   disable(clientId: string, actor: string): Promise<PartnerClient>;
+  /** The client as seen within the last few seconds (for hot paths: token issue and verification). */
+  cached(clientId: string): Promise<PartnerClient | undefined>;
   /** Whether `ip` may act for the client (cached for a few seconds). */
   checkAddress(clientId: string, ip: string | undefined): Promise<'allowed' | 'denied' | 'inactive'>;
   /** The client as oidc-provider metadata, or undefined when unknown or disabled. */
@@ -163,7 +165,7 @@ export function createClientRegistry(options: {
   revokeClient: (clientId: string) => Promise<void>;
 }): ClientRegistry {
   const { db, audit, sealer, now } = options;
-  const cache = new Map<string, { at: number; row: Row | undefined }>();
+  const cache = new Map<string, { at: number; row: Row | undefined; metadata?: AdapterPayload }>();
 
   const load = async (clientId: string, fresh = false): Promise<Row | undefined> => {
     const hit = cache.get(clientId);
@@ -286,6 +288,10 @@ export function createClientRegistry(options: {
     async get(clientId) {
       return toClient(await mustLoad(clientId));
     },
+    async cached(clientId) {
+      const row = await load(clientId);
+      return row ? toClient(row) : undefined;
+    },
     async list() {
       const { rows } = await db.query<Row>('SELECT * FROM idp.clients ORDER BY created_at, client_id');
       return rows.map(toClient);
@@ -335,10 +341,14 @@ export function createClientRegistry(options: {
     async providerMetadata(clientId) {
       const row = await load(clientId);
       if (row?.status !== 'active') return undefined;
+      const entry = cache.get(clientId);
+      if (entry?.row === row && entry.metadata) return entry.metadata;
       const secret = row.sealed_secret
         ? sealer.open(`client-secret:${clientId}`, row.sealed_secret)
         : undefined;
-      return metadataOf(clientId, row.name, row.metadata, secret);
+      const metadata = metadataOf(clientId, row.name, row.metadata, secret);
+      if (entry?.row === row) entry.metadata = metadata;
+      return metadata;
     },
   };
 }
