@@ -255,6 +255,7 @@ export function createLedgerService(deps: LedgerDeps) {
       const moves = [
         {
           currency: c.id,
+          currencyCode: c.code,
           from: { kind: 'issuer', holder: 'issuer' },
           to: { kind: 'pool', holder: input.pool },
           amount: input.amount,
@@ -309,6 +310,7 @@ export function createLedgerService(deps: LedgerDeps) {
       const moves = [
         {
           currency: c.id,
+          currencyCode: c.code,
           from: { kind: 'pool', holder: input.pool },
           to: { kind: 'resident', holder: input.resident },
           amount: input.amount,
@@ -429,12 +431,14 @@ export function createLedgerService(deps: LedgerDeps) {
       const moves = [
         {
           currency: c.id,
+          currencyCode: c.code,
           from: { kind: 'issuer', holder: 'issuer' },
           to: { kind: 'pool', holder: input.pool },
           amount: input.amount,
         },
         {
           currency: c.id,
+          currencyCode: c.code,
           from: { kind: 'pool', holder: input.pool },
           to: { kind: 'resident', holder: input.resident },
           amount: input.amount,
@@ -476,6 +480,7 @@ export function createLedgerService(deps: LedgerDeps) {
       const moves = [
         {
           currency: c.id,
+          currencyCode: c.code,
           from: { kind: 'resident', holder: input.resident },
           to: { kind: 'merchant', holder: input.merchant },
           amount: input.amount,

@@ -102,17 +102,23 @@ export async function runCommand(
   const values = [idem.scope, idem.key, hash, ...args];
   let answer: Answer;
   try {
-    if (audit) {
-      answer = await db.transaction(async (tx) => {
-        const { rows } = await tx.query<{ a: Answer }>(sql, values);
-        const result = rows[0]!.a;
-        if (result.ok && !result.replayed) await audit(tx, result);
-        return result;
+    answer = await withRetry(async () => {
+      if (audit) {
+        return db.transaction(async (tx) => {
+          const { rows } = await tx.query<{ a: Answer }>(sql, values);
+          const result = rows[0]!.a;
+          if (result.ok && !result.replayed) await audit(tx, result);
+          return result;
+        });
+      }
+      // A named statement: parsed and planned once per connection (the hot path of payments).
+      const { rows } = await db.pool.query<{ a: Answer }>({
+        name: `${fn}/${args.length}`,
+        text: sql,
+        values,
       });
-    } else {
-      const { rows } = await db.query<{ a: Answer }>(sql, values);
-      answer = rows[0]!.a;
-    }
+      return rows[0]!.a;
+    });
   } catch (error) {
     const e = error as PgError;
     if (e.code === 'PT409') {
@@ -138,6 +144,18 @@ export async function runCommand(
   }
   if (!answer.ok) throw toProblem(answer);
   return answer;
+}
+
+/** Deadlocks and serialization failures roll the whole command back; running it again is safe. */
+async function withRetry<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const code = (error as PgError).code;
+      if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw error;
+    }
+  }
 }
 
 async function replay(db: Database, idem: Idempotency, hash: string): Promise<Answer> {

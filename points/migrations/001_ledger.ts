@@ -72,10 +72,14 @@ CREATE TABLE points.journal (
 );
 CREATE INDEX journal_created ON points.journal (created_at);
 
+-- The append-only tables carry no foreign keys: every row is written by the functions below from
+-- rows they have just locked or created, and FK checks would take KEY SHARE locks on hot rows (one
+-- point type shared by every payment turns into MultiXact churn). invariant_violations() and the
+-- property tests check the references instead.
 CREATE TABLE points.posting (
   id             bigserial PRIMARY KEY,
-  journal_id     bigint    NOT NULL REFERENCES points.journal,
-  account_id     bigint    NOT NULL REFERENCES points.account,
+  journal_id     bigint    NOT NULL,
+  account_id     bigint    NOT NULL,
   currency_id    integer   NOT NULL,
   amount         bigint    NOT NULL CHECK (amount <> 0),
   balance_after  bigint    NOT NULL
@@ -85,15 +89,15 @@ CREATE INDEX posting_journal ON points.posting (journal_id);
 
 CREATE TABLE points.lot (
   id             bigserial   PRIMARY KEY,
-  account_id     bigint      NOT NULL REFERENCES points.account,
-  point_type_id  integer     NOT NULL REFERENCES points.point_type,
+  account_id     bigint      NOT NULL,
+  point_type_id  integer     NOT NULL,
   priority       smallint    NOT NULL,
   expires_at     timestamptz,
   original       bigint      NOT NULL CHECK (original > 0),
   remaining      bigint      NOT NULL,
   -- received from another holder (a payment), not granted from a pool: only these can be claimed
   circulated     boolean     NOT NULL,
-  journal_id     bigint      NOT NULL REFERENCES points.journal,
+  journal_id     bigint      NOT NULL,
   created_at     timestamptz NOT NULL,
   CONSTRAINT lot_remaining_range CHECK (remaining >= 0 AND remaining <= original)
 );
@@ -101,8 +105,8 @@ CREATE INDEX lot_spend ON points.lot (account_id, priority, expires_at, id) WHER
 CREATE INDEX lot_expiry ON points.lot (expires_at) WHERE remaining > 0 AND expires_at IS NOT NULL;
 
 CREATE TABLE points.lot_move (
-  journal_id  bigint NOT NULL REFERENCES points.journal,
-  lot_id      bigint NOT NULL REFERENCES points.lot,
+  journal_id  bigint NOT NULL,
+  lot_id      bigint NOT NULL,
   amount      bigint NOT NULL CHECK (amount <> 0)
 );
 CREATE INDEX lot_move_journal ON points.lot_move (journal_id);
@@ -114,7 +118,7 @@ CREATE TABLE points.request (
   request_hash  text        NOT NULL,
   ok            boolean     NOT NULL,
   response      jsonb       NOT NULL,
-  journal_id    bigint      REFERENCES points.journal,
+  journal_id    bigint,
   created_at    timestamptz NOT NULL,
   PRIMARY KEY (scope, key)
 );
@@ -210,24 +214,27 @@ END $$;
 -- Moves p_amount from one account to another inside journal p_journal; the caller holds both
 -- account locks. Holder accounts spend their lots in spend order; a credited holder gets lots that
 -- either mirror the consumed ones (p_type NULL) or one lot of p_type expiring at p_expires.
-CREATE FUNCTION points.move(p_journal bigint, p_from bigint, p_to bigint, p_amount bigint,
-  p_type integer, p_expires timestamptz, p_circulated_only boolean, p_now timestamptz)
-RETURNS void LANGUAGE plpgsql AS $$
+-- Returns the two balances after the move (from, to).
+CREATE FUNCTION points.move(p_journal bigint, p_currency integer, p_from bigint, p_from_kind text,
+  p_to bigint, p_to_kind text, p_amount bigint, p_type integer, p_expires timestamptz,
+  p_circulated_only boolean, p_now timestamptz)
+RETURNS bigint[] LANGUAGE plpgsql AS $$
 DECLARE
-  f record; t record; l record; pending bigint := p_amount; take bigint; lot_id bigint; prio smallint;
+  l record; pending bigint := p_amount; take bigint; lot_id bigint; prio smallint; available bigint;
+  from_holder boolean := p_from_kind IN ('resident', 'merchant');
+  to_holder boolean := p_to_kind IN ('resident', 'merchant');
+  after bigint[];
 BEGIN
-  IF p_amount <= 0 THEN RAISE EXCEPTION 'amount must be positive' USING ERRCODE = 'PT400'; END IF;
-  SELECT id, kind, holder, currency_id, balance, allow_negative INTO f FROM points.account WHERE id = p_from;
-  SELECT id, kind, currency_id INTO t FROM points.account WHERE id = p_to;
-  IF f.currency_id <> t.currency_id THEN
-    RAISE EXCEPTION 'accounts % and % hold different currencies', p_from, p_to USING ERRCODE = 'PT400';
-  END IF;
+  IF p_amount IS NULL OR p_amount <= 0 THEN RAISE EXCEPTION 'amount must be positive' USING ERRCODE = 'PT400'; END IF;
   IF p_from = p_to THEN RAISE EXCEPTION 'cannot move to the same account' USING ERRCODE = 'PT400'; END IF;
-  IF NOT f.allow_negative AND f.balance < p_amount THEN
-    RAISE EXCEPTION '% % has % available, % needed', f.kind, f.holder, f.balance, p_amount
-      USING ERRCODE = 'PT001', HINT = f.kind;
+  IF NOT from_holder AND p_from_kind NOT IN ('issuer', 'exchange') THEN
+    SELECT balance INTO available FROM points.account WHERE id = p_from;
+    IF available < p_amount THEN
+      RAISE EXCEPTION '% account has % available, % needed', p_from_kind, available, p_amount
+        USING ERRCODE = 'PT001', HINT = p_from_kind;
+    END IF;
   END IF;
-  IF points.is_holder(f.kind) THEN
+  IF from_holder THEN
     FOR l IN
       SELECT id, remaining, point_type_id, priority, expires_at FROM points.lot
        WHERE account_id = p_from AND remaining > 0 AND (expires_at IS NULL OR expires_at > p_now)
@@ -237,40 +244,50 @@ BEGIN
     LOOP
       take := least(l.remaining, pending);
       UPDATE points.lot SET remaining = remaining - take WHERE id = l.id;
-      INSERT INTO points.lot_move (journal_id, lot_id, amount) VALUES (p_journal, l.id, -take);
-      IF points.is_holder(t.kind) AND p_type IS NULL THEN
+      IF to_holder AND p_type IS NULL THEN
         INSERT INTO points.lot (account_id, point_type_id, priority, expires_at, original, remaining,
                                 circulated, journal_id, created_at)
         VALUES (p_to, l.point_type_id, l.priority,
-                CASE WHEN t.kind = 'merchant' THEN NULL ELSE l.expires_at END,
+                CASE WHEN p_to_kind = 'merchant' THEN NULL ELSE l.expires_at END,
                 take, take, true, p_journal, p_now)
         RETURNING id INTO lot_id;
-        INSERT INTO points.lot_move (journal_id, lot_id, amount) VALUES (p_journal, lot_id, take);
+        INSERT INTO points.lot_move (journal_id, lot_id, amount) VALUES (p_journal, l.id, -take), (p_journal, lot_id, take);
+      ELSE
+        INSERT INTO points.lot_move (journal_id, lot_id, amount) VALUES (p_journal, l.id, -take);
       END IF;
       pending := pending - take;
       EXIT WHEN pending = 0;
     END LOOP;
     IF pending > 0 THEN
-      RAISE EXCEPTION '% % has % spendable, % needed', f.kind, f.holder, p_amount - pending, p_amount
-        USING ERRCODE = 'PT001', HINT = f.kind;
+      RAISE EXCEPTION '% has % spendable, % needed', p_from_kind, p_amount - pending, p_amount
+        USING ERRCODE = 'PT001', HINT = p_from_kind;
     END IF;
   END IF;
-  IF points.is_holder(t.kind) AND (p_type IS NOT NULL OR NOT points.is_holder(f.kind)) THEN
+  IF to_holder AND (p_type IS NOT NULL OR NOT from_holder) THEN
     IF p_type IS NULL THEN
-      RAISE EXCEPTION 'a credit to a holder from % needs a point type', f.kind USING ERRCODE = 'PT400';
+      RAISE EXCEPTION 'a credit to a holder from % needs a point type', p_from_kind USING ERRCODE = 'PT400';
     END IF;
-    SELECT spend_priority INTO prio FROM points.point_type WHERE id = p_type AND currency_id = t.currency_id;
+    SELECT spend_priority INTO prio FROM points.point_type WHERE id = p_type AND currency_id = p_currency;
     IF prio IS NULL THEN
       RAISE EXCEPTION 'point type % is not of this currency', p_type USING ERRCODE = 'PT400';
     END IF;
     INSERT INTO points.lot (account_id, point_type_id, priority, expires_at, original, remaining,
                             circulated, journal_id, created_at)
-    VALUES (p_to, p_type, prio, p_expires, p_amount, p_amount, points.is_holder(f.kind), p_journal, p_now)
+    VALUES (p_to, p_type, prio, p_expires, p_amount, p_amount, from_holder, p_journal, p_now)
     RETURNING id INTO lot_id;
     INSERT INTO points.lot_move (journal_id, lot_id, amount) VALUES (p_journal, lot_id, p_amount);
   END IF;
-  PERFORM points.post_one(p_journal, p_from, f.currency_id, -p_amount);
-  PERFORM points.post_one(p_journal, p_to, f.currency_id, p_amount);
+  WITH upd AS (
+    UPDATE points.account SET balance = balance + CASE WHEN id = p_from THEN -p_amount ELSE p_amount END
+     WHERE id IN (p_from, p_to) RETURNING id, balance
+  ), ins AS (
+    INSERT INTO points.posting (journal_id, account_id, currency_id, amount, balance_after)
+    SELECT p_journal, upd.id, p_currency, CASE WHEN upd.id = p_from THEN -p_amount ELSE p_amount END, upd.balance
+      FROM upd ORDER BY upd.id <> p_from
+    RETURNING account_id, balance_after
+  )
+  SELECT array_agg(balance_after ORDER BY account_id <> p_from) INTO after FROM ins;
+  RETURN after;
 END $$;
 
 CREATE FUNCTION points.journal_answer(p_journal bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -288,8 +305,8 @@ CREATE FUNCTION points.journal_answer(p_journal bigint) RETURNS jsonb LANGUAGE s
 $$;
 
 -- One journal of moves, idempotent per (scope, key). Each move:
---   {"currency": 1, "from": {"kind": "resident", "holder": "r1"}, "to": {...}, "amount": 100,
---    "pointType": 3 | null, "expiresAt": "…" | null, "circulatedOnly": false}
+--   {"currency": 1, "currencyCode": "saijo-lsp", "from": {"kind": "resident", "holder": "r1"},
+--    "to": {...}, "amount": 100, "pointType": 3 | null, "expiresAt": "…" | null, "circulatedOnly": false}
 -- Raises PT001 (insufficient), PT404 (unknown account), PT409 (key reused); the caller records
 -- failures under the key in a new transaction (record_failure).
 CREATE FUNCTION points.post(p_scope text, p_key text, p_hash text, p_kind text, p_actor text,
@@ -297,36 +314,55 @@ CREATE FUNCTION points.post(p_scope text, p_key text, p_hash text, p_kind text, 
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   prior jsonb; m jsonb; n integer := jsonb_array_length(p_moves); i integer;
-  froms bigint[] := '{}'; tos bigint[] := '{}'; fid bigint; tid bigint; j bigint; answer jsonb;
+  froms bigint[] := '{}'; tos bigint[] := '{}'; j bigint; postings jsonb := '[]'; after bigint[]; answer jsonb;
 BEGIN
   prior := points.replay(p_scope, p_key, p_hash);
   IF prior IS NOT NULL THEN RETURN prior; END IF;
   FOR i IN 0 .. n - 1 LOOP
     m := p_moves -> i;
-    fid := points.account_for((m ->> 'currency')::integer, m -> 'from' ->> 'kind', m -> 'from' ->> 'holder', false);
-    IF fid IS NULL AND points.is_holder(m -> 'from' ->> 'kind') THEN
-      RAISE EXCEPTION '% % has 0 available, % needed', m -> 'from' ->> 'kind', m -> 'from' ->> 'holder',
-        m ->> 'amount' USING ERRCODE = 'PT001', HINT = m -> 'from' ->> 'kind';
+    froms[i + 1] := (SELECT id FROM points.account WHERE currency_id = (m ->> 'currency')::integer
+                       AND kind = m -> 'from' ->> 'kind' AND holder = m -> 'from' ->> 'holder');
+    tos[i + 1] := (SELECT id FROM points.account WHERE currency_id = (m ->> 'currency')::integer
+                     AND kind = m -> 'to' ->> 'kind' AND holder = m -> 'to' ->> 'holder');
+    IF froms[i + 1] IS NULL THEN
+      IF m -> 'from' ->> 'kind' IN ('resident', 'merchant') THEN
+        RAISE EXCEPTION '% has 0 available, % needed', m -> 'from' ->> 'kind', m ->> 'amount'
+          USING ERRCODE = 'PT001', HINT = m -> 'from' ->> 'kind';
+      END IF;
+      RAISE EXCEPTION 'unknown % account %', m -> 'from' ->> 'kind', m -> 'from' ->> 'holder'
+        USING ERRCODE = 'PT404', HINT = m -> 'from' ->> 'kind';
     END IF;
-    tid := points.account_for((m ->> 'currency')::integer, m -> 'to' ->> 'kind', m -> 'to' ->> 'holder', true);
-    IF fid IS NULL OR tid IS NULL THEN
-      RAISE EXCEPTION 'unknown % account %', CASE WHEN fid IS NULL THEN m -> 'from' ->> 'kind' ELSE m -> 'to' ->> 'kind' END,
-        CASE WHEN fid IS NULL THEN m -> 'from' ->> 'holder' ELSE m -> 'to' ->> 'holder' END
-        USING ERRCODE = 'PT404', HINT = CASE WHEN fid IS NULL THEN m -> 'from' ->> 'kind' ELSE m -> 'to' ->> 'kind' END;
+    IF tos[i + 1] IS NULL THEN
+      tos[i + 1] := points.account_for((m ->> 'currency')::integer, m -> 'to' ->> 'kind', m -> 'to' ->> 'holder', true);
+      IF tos[i + 1] IS NULL THEN
+        RAISE EXCEPTION 'unknown % account %', m -> 'to' ->> 'kind', m -> 'to' ->> 'holder'
+          USING ERRCODE = 'PT404', HINT = m -> 'to' ->> 'kind';
+      END IF;
     END IF;
-    froms := froms || fid;
-    tos := tos || tid;
   END LOOP;
-  PERFORM 1 FROM points.account WHERE id = ANY (froms || tos) ORDER BY id FOR UPDATE;
+  -- Lock order, everywhere: non-merchant accounts by id, then merchant accounts by id. A payment
+  -- (one move into a merchant) takes the merchant lock last, at its balance update, so a hot
+  -- merchant's row is held only for the end of the transaction.
+  IF n = 1 AND p_moves -> 0 -> 'to' ->> 'kind' = 'merchant' THEN
+    PERFORM 1 FROM points.account WHERE id = ANY (froms) ORDER BY kind = 'merchant', id FOR UPDATE;
+  ELSE
+    PERFORM 1 FROM points.account WHERE id = ANY (froms || tos) ORDER BY kind = 'merchant', id FOR UPDATE;
+  END IF;
   INSERT INTO points.journal (kind, actor, reason, meta, created_at)
   VALUES (p_kind, p_actor, p_reason, coalesce(p_meta, '{}'), p_now) RETURNING id INTO j;
   FOR i IN 0 .. n - 1 LOOP
     m := p_moves -> i;
-    PERFORM points.move(j, froms[i + 1], tos[i + 1], (m ->> 'amount')::bigint,
-      (m ->> 'pointType')::integer, (m ->> 'expiresAt')::timestamptz,
-      coalesce((m ->> 'circulatedOnly')::boolean, false), p_now);
+    after := points.move(j, (m ->> 'currency')::integer, froms[i + 1], m -> 'from' ->> 'kind',
+      tos[i + 1], m -> 'to' ->> 'kind', (m ->> 'amount')::bigint, (m ->> 'pointType')::integer,
+      (m ->> 'expiresAt')::timestamptz, coalesce((m ->> 'circulatedOnly')::boolean, false), p_now);
+    postings := postings
+      || jsonb_build_object('currency', m ->> 'currencyCode', 'kind', m -> 'from' ->> 'kind',
+           'holder', m -> 'from' ->> 'holder', 'amount', -(m ->> 'amount')::bigint, 'balanceAfter', after[1])
+      || jsonb_build_object('currency', m ->> 'currencyCode', 'kind', m -> 'to' ->> 'kind',
+           'holder', m -> 'to' ->> 'holder', 'amount', (m ->> 'amount')::bigint, 'balanceAfter', after[2]);
   END LOOP;
-  answer := points.journal_answer(j);
+  answer := jsonb_build_object('ok', true, 'journalId', j::text, 'kind', p_kind, 'createdAt', p_now,
+    'postings', postings);
   INSERT INTO points.request (scope, key, request_hash, ok, response, journal_id, created_at)
   VALUES (p_scope, p_key, p_hash, true, answer, j, p_now);
   RETURN answer;
@@ -359,7 +395,7 @@ BEGIN
     RAISE EXCEPTION 'a reversal is not reversed; post a new transfer' USING ERRCODE = 'PT410';
   END IF;
   PERFORM 1 FROM points.account WHERE id IN (SELECT account_id FROM points.posting WHERE journal_id = p_journal)
-    ORDER BY id FOR UPDATE;
+    ORDER BY kind = 'merchant', id FOR UPDATE;
   IF EXISTS (SELECT 1 FROM points.journal WHERE reverses_id = p_journal) THEN
     RAISE EXCEPTION 'journal % is already reversed', p_journal USING ERRCODE = 'PT410';
   END IF;
@@ -405,7 +441,7 @@ BEGIN
   ON CONFLICT (currency_id, kind, holder) DO NOTHING;
   PERFORM 1 FROM points.account
    WHERE id = pool.id OR (currency_id = p_currency AND kind = 'resident' AND holder = ANY (p_residents))
-   ORDER BY id FOR UPDATE;
+   ORDER BY kind = 'merchant', id FOR UPDATE;
   SELECT sum(a), count(*) INTO total, n FROM unnest(p_amounts) a;
   IF (SELECT balance FROM points.account WHERE id = pool.id) < total THEN
     RAISE EXCEPTION 'pool % has % available, % needed', p_pool,
@@ -457,7 +493,7 @@ BEGIN
   PERFORM 1 FROM points.account
    WHERE id = ANY (ids)
       OR (kind = 'expiry' AND currency_id IN (SELECT a.currency_id FROM points.account a WHERE a.id = ANY (ids)))
-   ORDER BY id FOR UPDATE;
+   ORDER BY kind = 'merchant', id FOR UPDATE;
   FOR acc IN SELECT a.id, a.currency_id FROM points.account a WHERE a.id = ANY (ids) ORDER BY a.id LOOP
     SELECT id INTO sink FROM points.account WHERE currency_id = acc.currency_id AND kind = 'expiry';
     total := 0;
@@ -506,5 +542,14 @@ LANGUAGE sql STABLE AS $$
   UNION ALL
   SELECT 'acknowledged-journal-present', count(*) FROM points.request r
    WHERE r.ok AND NOT EXISTS (SELECT 1 FROM points.journal j WHERE j.id = r.journal_id)
+  UNION ALL
+  SELECT 'references-exist', (
+    (SELECT count(*) FROM points.posting p WHERE NOT EXISTS (SELECT 1 FROM points.journal j WHERE j.id = p.journal_id)
+        OR NOT EXISTS (SELECT 1 FROM points.account a WHERE a.id = p.account_id AND a.currency_id = p.currency_id))
+    + (SELECT count(*) FROM points.lot l WHERE NOT EXISTS (SELECT 1 FROM points.account a WHERE a.id = l.account_id)
+        OR NOT EXISTS (SELECT 1 FROM points.point_type t WHERE t.id = l.point_type_id)
+        OR NOT EXISTS (SELECT 1 FROM points.journal j WHERE j.id = l.journal_id))
+    + (SELECT count(*) FROM points.lot_move m WHERE NOT EXISTS (SELECT 1 FROM points.lot l WHERE l.id = m.lot_id)
+        OR NOT EXISTS (SELECT 1 FROM points.journal j WHERE j.id = m.journal_id)))
 $$;
 `;
