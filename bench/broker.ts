@@ -109,9 +109,18 @@ try {
   };
   const key = () => Math.floor(Math.random() * KEYS);
   const upsert = async (i: number) =>
-    check(await send(base, 'POST', '/v2/entities?options=upsert', { id: `urn:up:${key()}`, type: 'Up', n: { value: i } }), 204);
+    check(
+      await send(base, 'POST', '/v2/entities?options=upsert', {
+        id: `urn:up:${key()}`,
+        type: 'Up',
+        n: { value: i },
+      }),
+      204,
+    );
   const rawUpsert = async (i: number) => {
-    const attrs = JSON.stringify({ n: { type: 'Number', value: i, metadata: {}, created: Date.now(), modified: Date.now() } });
+    const attrs = JSON.stringify({
+      n: { type: 'Number', value: i, metadata: {}, created: Date.now(), modified: Date.now() },
+    });
     await pool.query(
       `INSERT INTO bench.raw_entities (tenant, id, type, service_path, attrs, attr_names, created_at, modified_at)
        VALUES ('', $1, 'Up', '/', $2, ARRAY['n'], now(), now())
@@ -126,12 +135,18 @@ try {
   for (let k = 0; k < KEYS; k += 500) {
     await send(base, 'POST', '/v2/op/update', {
       actionType: 'append',
-      entities: Array.from({ length: 500 }, (_, j) => ({ id: `urn:up:${k + j}`, type: 'Up', n: { value: 0 } })),
+      entities: Array.from({ length: 500 }, (_, j) => ({
+        id: `urn:up:${k + j}`,
+        type: 'Up',
+        n: { value: 0 },
+      })),
     });
   }
   await closedLoop(8, upsert);
 
-  console.log(`broker: standalone process, ${SECONDS} s per phase, ${KEYS} keys, host with ${(await import('node:os')).cpus().length} cores`);
+  console.log(
+    `broker: standalone process, ${SECONDS} s per phase, ${KEYS} keys, host with ${(await import('node:os')).cpus().length} cores`,
+  );
   console.log('  concurrency  upserts/s  raw pg upserts/s  ratio   reads/s (GET by id)');
   const ratios: number[] = [];
   for (const c of [1, 8, 32]) {
@@ -144,7 +159,9 @@ try {
     );
   }
   const worst = Math.min(...ratios);
-  console.log(`  upserts vs raw pg: worst ${(worst * 100).toFixed(0)}%   target ≥ 40%  ${worst >= 0.4 ? 'MET' : 'MISSED'}`);
+  console.log(
+    `  upserts vs raw pg: worst ${(worst * 100).toFixed(0)}%   target ≥ 40%  ${worst >= 0.4 ? 'MET' : 'MISSED'}`,
+  );
 
   // 2. reads at 200 req/s over ENTITIES stored entities
   const loadStart = performance.now();
@@ -160,8 +177,11 @@ try {
   }
   await pool.query('ANALYZE broker.entities');
   const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM broker.entities');
-  console.log(`  stored ${Number(rows[0]!.n).toLocaleString('en')} entities in ${((performance.now() - loadStart) / 1000).toFixed(0)} s`);
-  const readBig = async () => check(await send(base, 'GET', `/v2/entities/urn:big:${1 + Math.floor(Math.random() * ENTITIES)}`), 200);
+  console.log(
+    `  stored ${Number(rows[0]!.n).toLocaleString('en')} entities in ${((performance.now() - loadStart) / 1000).toFixed(0)} s`,
+  );
+  const readBig = async () =>
+    check(await send(base, 'GET', `/v2/entities/urn:big:${1 + Math.floor(Math.random() * ENTITIES)}`), 200);
   await openLoop(200, readBig);
   const readLatency = await openLoop(200, readBig);
   const p99 = percentile(readLatency, 99);
@@ -169,12 +189,20 @@ try {
     `  GET /v2/entities/{id} at 200 req/s: p50 ${percentile(readLatency, 50).toFixed(2)} ms  p99 ${p99.toFixed(2)} ms   target ≤ 10 ms  ${p99 <= 10 ? 'MET' : 'MISSED'}`,
   );
   const list = await closedLoop(8, async () =>
-    check(await send(base, 'GET', `/v2/entities?type=Big&limit=20&offset=${Math.floor(Math.random() * 1000)}`), 200),
+    check(
+      await send(base, 'GET', `/v2/entities?type=Big&limit=20&offset=${Math.floor(Math.random() * 1000)}`),
+      200,
+    ),
   );
   const q = await closedLoop(8, async () =>
-    check(await send(base, 'GET', `/v2/entities?type=Big&q=n<${1 + Math.floor(Math.random() * 1000)}&limit=20`), 200),
+    check(
+      await send(base, 'GET', `/v2/entities?type=Big&q=n<${1 + Math.floor(Math.random() * 1000)}&limit=20`),
+      200,
+    ),
   );
-  console.log(`  list queries (type, limit 20) at concurrency 8: ${list.toFixed(0)}/s; with q (n<x): ${q.toFixed(0)}/s`);
+  console.log(
+    `  list queries (type, limit 20) at concurrency 8: ${list.toFixed(0)}/s; with q (n<x): ${q.toFixed(0)}/s`,
+  );
 
   // 3. notification latency at 500 updates/s, 10 subscriptions
   const latencies: number[] = [];

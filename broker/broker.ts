@@ -136,6 +136,7 @@ export function createBroker(deps: {
         logger.error({ err: error }, 'broker: matching subscriptions failed');
       }
     },
+    watched: (tenant) => subscriptions.hasAny(tenant),
   };
   const engine: Engine = {
     ...context,

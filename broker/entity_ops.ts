@@ -27,6 +27,8 @@ export interface BrokerContext {
   store: Store;
   now: () => Date;
   onChange(change: Change): void;
+  /** True when a subscription of the tenant may need an entity's previous state. */
+  watched(tenant: string): boolean;
 }
 
 export type Mode = 'append' | 'appendStrict' | 'update' | 'replace';

@@ -58,5 +58,26 @@ export const brokerMigrations: ModuleMigrations = {
         );
       `,
     },
+    {
+      id: '002_merge_attrs',
+      sql: `
+        -- Orion's append semantics in SQL, for upserts that need no read-modify-write: an existing
+        -- attribute keeps its creation time, its type when the request gave none, and its metadata
+        -- merged with the new (unless overriding).
+        CREATE FUNCTION broker.merge_attrs(old jsonb, new jsonb, override_metadata boolean) RETURNS jsonb
+        LANGUAGE sql IMMUTABLE AS $$
+          SELECT old || COALESCE(jsonb_object_agg(k,
+            CASE WHEN old ? k THEN (v - 'typeGiven') || jsonb_build_object(
+              'created', old->k->'created',
+              'type', CASE WHEN (v->'typeGiven') = 'false'::jsonb THEN old->k->'type' ELSE v->'type' END,
+              'metadata', CASE WHEN override_metadata THEN v->'metadata' ELSE (old->k->'metadata') || (v->'metadata') END)
+            ELSE v - 'typeGiven' END), '{}'::jsonb)
+          FROM jsonb_each(new) AS t(k, v)
+        $$;
+        CREATE FUNCTION broker.strip_type_given(attrs jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+          SELECT COALESCE(jsonb_object_agg(k, v - 'typeGiven'), '{}'::jsonb) FROM jsonb_each(attrs) AS t(k, v)
+        $$;
+      `,
+    },
   ],
 };

@@ -113,6 +113,12 @@ function orderSql(tokens: readonly OrderToken[], p: Params): string {
 
 export interface Store {
   insert(entity: Entity): Promise<boolean>;
+  /**
+   * Creates the entity or appends its attributes to the existing one in one statement (Orion's
+   * upsert), merging metadata unless `overrideMetadata`. Attributes may carry `typeGiven: false`
+   * to keep an existing attribute's type. Used when no subscription needs the previous state.
+   */
+  upsertMerge(entity: Entity, overrideMetadata: boolean): Promise<void>;
   update(entity: Entity): Promise<boolean>;
   remove(entity: Entity): Promise<boolean>;
   /** Entities with this id (and type) inside the scopes; at most two, enough to detect ambiguity. */
@@ -126,6 +132,20 @@ export interface TypeInfo {
   type: string;
   count: number;
   attrs: Record<string, string[]>;
+}
+
+function rowValues(e: Entity): unknown[] {
+  return [
+    e.tenant,
+    e.id,
+    e.type,
+    e.servicePath,
+    JSON.stringify(e.attrs),
+    e.attrNames,
+    new Date(e.created),
+    new Date(e.modified),
+    e.expires === null ? null : new Date(e.expires),
+  ];
 }
 
 export function createStore(db: Queryable, now: () => Date): Store {
@@ -166,29 +186,32 @@ export function createStore(db: Queryable, now: () => Date): Store {
 
   return {
     async insert(e) {
+      // One statement: a live entity with the same key wins (0 rows); an expired leftover is replaced.
       const { rowCount } = await db.query(
-        `INSERT INTO broker.entities (tenant, id, type, service_path, attrs, attr_names, created_at, modified_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-        [
-          e.tenant,
-          e.id,
-          e.type,
-          e.servicePath,
-          JSON.stringify(e.attrs),
-          e.attrNames,
-          new Date(e.created),
-          new Date(e.modified),
-          e.expires === null ? null : new Date(e.expires),
-        ],
+        `INSERT INTO broker.entities AS old (tenant, id, type, service_path, attrs, attr_names, created_at, modified_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (tenant, id, type, service_path) DO UPDATE SET attrs = EXCLUDED.attrs,
+           attr_names = EXCLUDED.attr_names, created_at = EXCLUDED.created_at, modified_at = EXCLUDED.modified_at,
+           expires_at = EXCLUDED.expires_at, version = old.version + 1, seq = nextval('broker.entities_seq_seq')
+         WHERE old.expires_at <= $10`,
+        [...rowValues(e), now()],
       );
-      if (rowCount === 1) return true;
-      // The key exists; if it is an expired leftover, it counts as absent.
-      const { rowCount: purged } = await db.query(
-        `DELETE FROM broker.entities WHERE tenant = $1 AND id = $2 AND type = $3 AND service_path = $4
-           AND expires_at <= $5`,
-        [e.tenant, e.id, e.type, e.servicePath, now()],
+      return rowCount === 1;
+    },
+    async upsertMerge(e, overrideMetadata) {
+      await db.query(
+        `INSERT INTO broker.entities AS old (tenant, id, type, service_path, attrs, attr_names, created_at, modified_at, expires_at)
+         VALUES ($1, $2, $3, $4, broker.strip_type_given($5), $6, $7, $8, $9)
+         ON CONFLICT (tenant, id, type, service_path) DO UPDATE SET
+           attrs = CASE WHEN old.expires_at <= $10 THEN EXCLUDED.attrs ELSE broker.merge_attrs(old.attrs, $5, $11) END,
+           attr_names = CASE WHEN old.expires_at <= $10 THEN EXCLUDED.attr_names
+             ELSE old.attr_names || ARRAY(SELECT n FROM unnest(EXCLUDED.attr_names) n WHERE n <> ALL (old.attr_names)) END,
+           created_at = CASE WHEN old.expires_at <= $10 THEN EXCLUDED.created_at ELSE old.created_at END,
+           modified_at = EXCLUDED.modified_at,
+           expires_at = CASE WHEN $5::jsonb ? 'dateExpires' OR old.expires_at <= $10 THEN EXCLUDED.expires_at ELSE old.expires_at END,
+           version = old.version + 1`,
+        [...rowValues(e), now(), overrideMetadata],
       );
-      return purged === 1 ? this.insert(e) : false;
     },
     async update(e) {
       const { rowCount } = await db.query(

@@ -110,6 +110,14 @@ export async function createEntity(ctx: BrokerContext, req: BrokerRequest): Prom
   const servicePath = updatePath(req.headers['fiware-servicepath']);
   const now = ctx.now().getTime();
   const entity = newEntity(req.tenant, servicePath, id, type, attrs, now);
+  if (opts.has('upsert') && !ctx.watched(req.tenant)) {
+    // Nobody needs the previous state: create-or-append in one statement.
+    for (const [name, input] of attrs) {
+      if (input.type === undefined) Object.assign(entity.attrs[name]!, { typeGiven: false });
+    }
+    await ctx.store.upsertMerge(entity, opts.has('overrideMetadata'));
+    return noContent({ Location: location(entity) });
+  }
   if (await insertEntity(ctx, entity, req.correlator)) {
     return opts.has('upsert')
       ? noContent({ Location: location(entity) })

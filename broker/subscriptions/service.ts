@@ -64,6 +64,8 @@ export interface SubscriptionService {
   update(tenant: string, id: string, body: Record<string, unknown>): Promise<void>;
   remove(tenant: string, id: string): Promise<void>;
   onChange(change: Change): void;
+  /** True when the tenant has at least one subscription. */
+  hasAny(tenant: string): boolean;
   /** Waits until every runtime update triggered so far is stored. */
   flush(): Promise<void>;
 }
@@ -509,6 +511,9 @@ export function createSubscriptionService(deps: {
       find(tenant, id);
       await db.query('DELETE FROM broker.subscriptions WHERE tenant = $1 AND id = $2', [tenant, id]);
       byTenant.get(tenant)?.delete(id);
+    },
+    hasAny(tenant) {
+      return (byTenant.get(tenant)?.size ?? 0) > 0;
     },
     onChange(change) {
       const subs = byTenant.get(change.tenant);

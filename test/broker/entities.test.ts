@@ -98,6 +98,41 @@ describe('broker: entities, attributes, types, tenancy and Orion errors', () => 
     assert.deepEqual(attr.body, { type: 'Float', value: 25, metadata: {} });
   });
 
+  it('upsert keeps creation times, merges metadata (or overrides it) and keeps attribute order', async () => {
+    await call(b.url, 'POST', '/v2/entities?options=upsert', {
+      body: { id: 'Up1', type: 'T', a: { value: 1, metadata: { m1: { value: 'x' } } }, b: { value: 2 } },
+    });
+    const before = await call(b.url, 'GET', '/v2/entities/Up1?attrs=dateCreated,a&metadata=*,dateCreated');
+    await call(b.url, 'POST', '/v2/entities?options=upsert', {
+      body: {
+        id: 'Up1',
+        type: 'T',
+        c: { value: 3 },
+        a: { value: 10, type: 'Count', metadata: { m2: { value: 'y' } } },
+      },
+    });
+    const after = await call(b.url, 'GET', '/v2/entities/Up1?attrs=dateCreated,a&metadata=*,dateCreated');
+    assert.equal(after.body.dateCreated.value, before.body.dateCreated.value);
+    assert.deepEqual(after.body.a, {
+      type: 'Count',
+      value: 10,
+      metadata: {
+        m1: { type: 'Text', value: 'x' },
+        m2: { type: 'Text', value: 'y' },
+        dateCreated: before.body.a.metadata.dateCreated,
+      },
+    });
+    await call(b.url, 'POST', '/v2/entities?options=upsert,overrideMetadata', {
+      body: { id: 'Up1', type: 'T', a: { value: 11, metadata: { m3: { value: 'z' } } } },
+    });
+    const over = await call(b.url, 'GET', '/v2/entities/Up1?options=values&attrs=a,b,c');
+    assert.deepEqual(over.body, [11, 2, 3]);
+    const md = await call(b.url, 'GET', '/v2/entities/Up1/attrs/a');
+    assert.deepEqual(md.body, { type: 'Count', value: 11, metadata: { m3: { type: 'Text', value: 'z' } } });
+    const all = await call(b.url, 'GET', '/v2/entities/Up1?options=keyValues');
+    assert.deepEqual(Object.keys(all.body), ['id', 'type', 'a', 'b', 'c']);
+  });
+
   it('answers 404 for an unknown entity and 409 when the id is ambiguous across types', async () => {
     const missing = await call(b.url, 'GET', '/v2/entities/Nope');
     assert.equal(missing.status, 404);
