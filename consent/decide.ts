@@ -53,7 +53,7 @@ const LAST_FINAL = `
   SELECT id, version, state FROM consent.records
    WHERE resident = $1 AND recipient_service = $2 AND coalesce(source_service, '') = $3
      AND data_item = $4 AND purpose = $5 AND side = ANY($6::text[]) AND state IN ('withdrawn', 'expired')
-   ORDER BY updated_at DESC LIMIT 1`;
+   ORDER BY updated_at DESC, side = 'source', id LIMIT 1`;
 
 function check(row: LiveRow, now: Date): DenyReason | null {
   if (row.valid_until && row.valid_until <= now) return 'expired';
