@@ -14,6 +14,8 @@ import type { ModuleFactory } from '../core/index.ts';
 import { createLedgerService, type LedgerService } from './ledger_service.ts';
 import { pointsMigrations } from './migrations/index.ts';
 import { type PointsPorts, portResolver } from './ports.ts';
+import { adminRouter } from './routes/admin_api.ts';
+import { partnerRouter } from './routes/partner_api.ts';
 import { jstDate } from './time.ts';
 
 export type { ExchangePolicy, ExternalWallet, PointsNotifier, PointsPorts } from './ports.ts';
@@ -35,7 +37,7 @@ export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsSe
     return {
       name: 'points',
       migrations: pointsMigrations,
-      routers: [],
+      routers: [partnerRouter(ctx, ledger), adminRouter(ctx, ledger)],
       services: ledger,
       async start() {
         // Expiry runs once per JST day, at the first tick after midnight JST.

@@ -1,0 +1,332 @@
+/**
+ * Staff API under /api/points/admin: admin IP allow-list + bearer token with `points:admin`. Every
+ * change is audited by the ledger service in the same transaction.
+ *
+ *   POST /currencies  /point-types  /merchants  /pools          set-up
+ *   POST /pools/:pool/fund                                      原資 into a pool (Idempotency-Key)
+ *   POST /grants      /grants/bulk (text/csv body)              grants (Idempotency-Key)
+ *   POST /charges                                               cash charge at a merchant (Idempotency-Key)
+ *   POST /reversals                                             correction with a reason (Idempotency-Key)
+ *   POST /expiry/run                                            expire what is due now
+ *   GET  /invariants                                            ledger health
+ *   GET  /currencies/:currency/balances/:holder, /history/:holder
+ */
+import express from 'express';
+import type { ModuleContext } from '../../core/index.ts';
+import { ProblemError } from '../../core/index.ts';
+import type { LedgerService } from '../ledger_service.ts';
+import { idempotencyKey, sendJournal } from './idempotency_key.ts';
+import { amount, balanceParams, code, holder, isoTime, journalSchema } from './schemas.ts';
+
+export const ADMIN_PREFIX = '/api/points/admin';
+
+export function adminRouter(ctx: ModuleContext, ledger: LedgerService) {
+  const { router, route } = ctx.http.createRouter(ADMIN_PREFIX);
+  const guard = [ctx.http.adminOnly, ctx.http.requireToken(['points:admin'])];
+  const security = { bearer: ['points:admin'] };
+  const tags = ['points-admin'];
+  const staff = (req: express.Request) => `staff:${req.auth!.subject}`;
+  const idem = (req: express.Request) => ({ scope: 'staff', key: idempotencyKey(req) });
+
+  route(
+    {
+      method: 'post',
+      path: '/currencies',
+      summary: 'Create a currency or point scheme of a municipality',
+      tags,
+      security,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['code', 'municipality', 'name'],
+        properties: {
+          code,
+          municipality: code,
+          name: { type: 'string', minLength: 1, maxLength: 200 },
+          service: code,
+          externalWallet: { type: 'boolean' },
+          expiryNoticeDays: { type: 'integer', minimum: 0, maximum: 365 },
+        },
+      },
+    },
+    ...guard,
+    async (req, res) => {
+      res.status(201).json(await ledger.createCurrency(req.body, staff(req)));
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/point-types',
+      summary: 'Create a point type (種別) with spend priority and validity',
+      tags,
+      security,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['currency', 'code', 'name', 'issuer'],
+        properties: {
+          currency: code,
+          code,
+          name: { type: 'string', minLength: 1, maxLength: 200 },
+          spendPriority: { type: 'integer', minimum: 0, maximum: 32767 },
+          validityDays: { type: ['integer', 'null'], minimum: 1, maximum: 36500 },
+          cashCharged: { type: 'boolean' },
+          issuer: code,
+        },
+      },
+    },
+    ...guard,
+    async (req, res) => {
+      res.status(201).json(await ledger.createPointType(req.body, staff(req)));
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/merchants',
+      summary: 'Register a merchant (加盟店)',
+      tags,
+      security,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'municipality', 'name'],
+        properties: {
+          id: code,
+          municipality: code,
+          name: { type: 'string', minLength: 1, maxLength: 200 },
+          place: { type: 'string', maxLength: 200 },
+        },
+      },
+    },
+    ...guard,
+    async (req, res) => {
+      res.status(201).json(await ledger.registerMerchant(req.body, staff(req)));
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/pools',
+      summary: 'Create a funding pool (原資)',
+      tags,
+      security,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['currency', 'pool'],
+        properties: { currency: code, pool: code },
+      },
+    },
+    ...guard,
+    async (req, res) => {
+      res.status(201).json(await ledger.createPool(req.body, staff(req)));
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/pools/:pool/fund',
+      summary: 'Put value into a funding pool (Idempotency-Key required)',
+      tags,
+      security,
+      params: { type: 'object', properties: { pool: code } },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['currency', 'amount'],
+        properties: { currency: code, amount, reason: { type: 'string', maxLength: 500 } },
+      },
+      responses: { '201': { description: 'Posted', schema: journalSchema } },
+    },
+    ...guard,
+    async (req, res) => {
+      const answer = await ledger.fundPool({
+        ...req.body,
+        pool: req.params['pool'] as string,
+        idempotency: idem(req),
+        actor: staff(req),
+      });
+      sendJournal(res, answer);
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/grants',
+      summary: 'Grant points of a type from a pool to a resident (Idempotency-Key required)',
+      tags,
+      security,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['currency', 'pool', 'resident', 'amount', 'pointType'],
+        properties: {
+          currency: code,
+          pool: code,
+          resident: holder,
+          amount,
+          pointType: code,
+          expiresAt: isoTime,
+          reason: { type: 'string', maxLength: 500 },
+        },
+      },
+      responses: { '201': { description: 'Posted', schema: journalSchema } },
+    },
+    ...guard,
+    async (req, res) => {
+      sendJournal(res, await ledger.grant({ ...req.body, idempotency: idem(req), actor: staff(req) }));
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/grants/bulk',
+      summary: 'Grant from a CSV body (resident,amount[,expires_at]); query: currency, pool, pointType',
+      tags,
+      security,
+      query: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['currency', 'pool', 'pointType'],
+        properties: { currency: code, pool: code, pointType: code },
+      },
+    },
+    ...guard,
+    express.text({ type: ['text/csv', 'text/plain'], limit: '20mb' }),
+    async (req, res) => {
+      if (typeof req.body !== 'string')
+        throw new ProblemError('unsupported-media-type', { detail: 'Send the CSV as text/csv.' });
+      const q = req.query as unknown as { currency: string; pool: string; pointType: string };
+      sendJournal(
+        res,
+        await ledger.grantBulk({ ...q, csv: req.body, idempotency: idem(req), actor: staff(req) }),
+      );
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/charges',
+      summary: 'Cash charge at a merchant into a resident balance (Idempotency-Key required)',
+      tags,
+      security,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['currency', 'pool', 'resident', 'merchant', 'amount', 'pointType'],
+        properties: {
+          currency: code,
+          pool: code,
+          resident: holder,
+          merchant: holder,
+          amount,
+          pointType: code,
+        },
+      },
+      responses: { '201': { description: 'Posted', schema: journalSchema } },
+    },
+    ...guard,
+    async (req, res) => {
+      sendJournal(res, await ledger.charge({ ...req.body, idempotency: idem(req), actor: staff(req) }));
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/reversals',
+      summary: 'Reverse a double or wrong transaction with a reason (Idempotency-Key required)',
+      tags,
+      security,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['journalId', 'reason'],
+        properties: {
+          journalId: { type: 'string', pattern: '^[0-9]{1,18}$' },
+          reason: { type: 'string', minLength: 1, maxLength: 500 },
+        },
+      },
+      responses: { '201': { description: 'Reversal posted', schema: journalSchema } },
+    },
+    ...guard,
+    async (req, res) => {
+      sendJournal(res, await ledger.reverse({ ...req.body, idempotency: idem(req), actor: staff(req) }));
+    },
+  );
+
+  route(
+    { method: 'post', path: '/expiry/run', summary: 'Expire every lot that is due now', tags, security },
+    ...guard,
+    async (req, res) => {
+      res.json(await ledger.runExpiry(ctx.now(), staff(req)));
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/invariants',
+      summary: 'Ledger invariant violations (all zero when healthy)',
+      tags,
+      security,
+    },
+    ...guard,
+    async (_req, res) => {
+      const violations = await ledger.invariants();
+      res.json({ healthy: Object.values(violations).every((n) => n === 0), violations });
+    },
+  );
+
+  for (const view of ['balances', 'history'] as const) {
+    route(
+      {
+        method: 'get',
+        path: `/currencies/:currency/${view}/:holder`,
+        summary: view === 'balances' ? 'Balance of a holder (staff)' : 'History of a holder (staff)',
+        tags,
+        security,
+        params: balanceParams,
+        query: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            kind: {
+              enum: ['resident', 'merchant', 'pool', 'issuer', 'expiry', 'exchange', 'campaign'],
+              default: 'resident',
+            },
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+            before: { type: 'string', pattern: '^[0-9]{1,18}$' },
+          },
+        },
+      },
+      ...guard,
+      async (req, res) => {
+        const { currency, holder: who } = req.params as { currency: string; holder: string };
+        const q = req.query as unknown as { kind: 'resident' | 'merchant'; limit: number; before?: string };
+        const result =
+          view === 'balances'
+            ? await ledger.balance({ currency, kind: q.kind, holder: who })
+            : await ledger.history({ currency, holder: who, ...q });
+        await ctx.audit.record({
+          actor: staff(req),
+          action: `points.${view === 'balances' ? 'balance' : 'history'}.read`,
+          target: `points.${q.kind}:${who}`,
+          details: { currency },
+        });
+        res.json(result);
+      },
+    );
+  }
+
+  return { prefix: ADMIN_PREFIX, router };
+}
