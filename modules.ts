@@ -6,6 +6,7 @@ import { createBrokerModule } from './broker/index.ts';
 import { createConsentModule } from './consent/index.ts';
 import { createCoreModule, type ModuleFactory } from './core/index.ts';
 import { createIdpModule } from './idp/index.ts';
+import { createOpendataModule } from './opendata/index.ts';
 import { createPointsModule } from './points/index.ts';
 
 export const MODULES: readonly ModuleFactory[] = [
@@ -14,4 +15,5 @@ export const MODULES: readonly ModuleFactory[] = [
   createConsentModule,
   createPointsModule,
   createBrokerModule,
+  createOpendataModule,
 ];

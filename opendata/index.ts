@@ -1,0 +1,45 @@
+/**
+ * opendata — city staff upload CSV open data (UTF-8, UTF-8 with BOM or Shift_JIS, as published by
+ * municipalities), Tsunagu validates it against the 自治体標準オープンデータセット, repairs what is
+ * safe to repair (every repair reported by line and column), and after the staff member confirms a
+ * preview registers the rows as NGSIv2 entities through the broker module's client (embedded
+ * broker or an external Orion), with a catalogue of datasets and versions in schema `opendata`.
+ *
+ * @example
+ *   // modules.ts
+ *   export const MODULES = [createCoreModule, …, createBrokerModule, createOpendataModule];
+ *   // then: POST /api/opendata/uploads?fileName=aed.csv (raw CSV body) → POST …/uploads/:id/confirm
+ */
+import type { ModuleFactory } from '../core/index.ts';
+import { adminPageRoutes } from './admin_page.ts';
+import { opendataMigrations } from './migrations.ts';
+import { opendataRoutes } from './routes.ts';
+import { createOpendataService, type OpendataService } from './service.ts';
+
+export type { AnalysisReport, Issue } from './analyse_upload.ts';
+export { analyseUpload } from './analyse_upload.ts';
+export { ADMIN_SCOPE } from './routes.ts';
+export type { OpendataService } from './service.ts';
+export { STANDARD_DATASETS } from './standard_datasets.ts';
+
+export const MAX_UPLOAD_BYTES = 200 * 1024 * 1024;
+
+/** The module with its upload limit overridden (tests). */
+export function opendataModule(options: { maxUploadBytes?: number } = {}): ModuleFactory<OpendataService> {
+  return (ctx) => {
+    const service = createOpendataService(ctx);
+    const api = opendataRoutes(ctx, service, options.maxUploadBytes ?? MAX_UPLOAD_BYTES);
+    const page = adminPageRoutes(ctx);
+    return {
+      name: 'opendata',
+      migrations: opendataMigrations,
+      routers: [
+        { prefix: '/api/opendata', router: api.router },
+        { prefix: '/admin/opendata', router: page.router },
+      ],
+      services: service,
+    };
+  };
+}
+
+export const createOpendataModule: ModuleFactory<OpendataService> = opendataModule();

@@ -1,0 +1,337 @@
+/**
+ * The open-data service: analyse a stored upload, register it in the broker, keep the catalogue.
+ * Routes (`routes.ts`) and the admin page call these; they never touch the tables themselves.
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { BrokerServices } from '../broker/index.ts';
+import { type ModuleContext, ProblemError } from '../core/index.ts';
+import {
+  type AnalyseOptions,
+  type AnalysisReport,
+  analyseUpload,
+  type EncodingChoice,
+} from './analyse_upload.ts';
+import { BatchWriter } from './register_entities.ts';
+
+export interface AnalyseChoices {
+  encoding?: EncodingChoice;
+  dataset?: string;
+  headerLine?: number;
+  municipalityCode?: string;
+  dropColumns?: string[];
+}
+
+export interface DatasetMeta {
+  datasetId?: string;
+  title?: string;
+  description?: string;
+  publisher?: string;
+  license?: string;
+  frequency?: string;
+  keywords?: string[];
+}
+
+export interface UploadRow {
+  id: string;
+  fileName: string;
+  bytes: number;
+  sha256: string;
+  status: 'analysed' | 'registered';
+  options: AnalyseChoices;
+  report: AnalysisReport;
+  datasetId: string | null;
+  createdAt: string;
+  registration: { datasetId: string; version: number; entities: number; batches: number } | null;
+}
+
+export const SERVICE_PATH = '/opendata';
+
+/** Maps the pipeline's failures to problems the API answers. */
+export function toProblem(error: unknown): unknown {
+  const e = error as {
+    name?: string;
+    offset?: number;
+    line?: number;
+    encoding?: string;
+    candidates?: unknown;
+  };
+  if (e.name === 'EncodingError') {
+    return new ProblemError('opendata-undecodable', {
+      detail: `${e.line}行目（${e.offset}バイト目）が ${e.encoding} として読めません。UTF-8 か Shift_JIS で保存してください。 / Byte ${e.offset} on line ${e.line} does not decode as ${e.encoding}.`,
+      offset: e.offset,
+      line: e.line,
+      encoding: e.encoding,
+    });
+  }
+  if (e.name === 'Utf16Error') {
+    return new ProblemError('opendata-undecodable', {
+      detail:
+        'UTF-16 のファイルです。UTF-8 か Shift_JIS で保存してください。 / UTF-16 files are not accepted.',
+      offset: 0,
+      line: 1,
+      encoding: 'utf-16',
+    });
+  }
+  if (e.name === 'CsvSyntaxError') {
+    return new ProblemError('opendata-csv-syntax', {
+      detail: `${e.line}行目から始まる行の引用符（"）が正しくありません。 / Broken quoting in the record starting on line ${e.line}.`,
+      line: e.line,
+    });
+  }
+  if (e.name === 'NoDatasetError') {
+    return new ProblemError('opendata-dataset-unknown', {
+      detail:
+        '見出しがどの標準データセットにも一致しません。データセットを指定してください。 / Choose the dataset.',
+      candidates: e.candidates,
+    });
+  }
+  return error;
+}
+
+export function createOpendataService(ctx: ModuleContext) {
+  const dir = path.join(ctx.config.dataDir, 'opendata', 'uploads');
+  const fileOf = (id: string) => path.join(dir, `${id}.csv`);
+  const broker = () => {
+    const services = ctx.services['broker'] as BrokerServices | undefined;
+    if (!services) throw new Error('opendata needs the broker module');
+    return services.client({ servicePath: SERVICE_PATH });
+  };
+
+  async function analyse(id: string, choices: AnalyseChoices, extra: Partial<AnalyseOptions> = {}) {
+    try {
+      return await analyseUpload({
+        open: () => createReadStream(fileOf(id), { highWaterMark: 256 * 1024 }),
+        sourceName: choices.dataset ?? 'upload',
+        ...choices,
+        ...extra,
+      });
+    } catch (error) {
+      throw toProblem(error);
+    }
+  }
+
+  function checkReport(report: AnalysisReport): void {
+    if (!report.dataset || report.rowsRead + report.rowsSkipped === 0) {
+      throw new ProblemError('opendata-empty-file', {
+        detail: 'データ行がありません。 / The file has no data rows.',
+      });
+    }
+  }
+
+  async function get(id: string): Promise<UploadRow> {
+    const { rows } = await ctx.db.query<Record<string, unknown>>(
+      `SELECT id, file_name, bytes, sha256, status, options, report, dataset_id, created_at, registration
+         FROM opendata.uploads WHERE id = $1`,
+      [id],
+    );
+    const r = rows[0];
+    if (!r) throw new ProblemError('not-found', { detail: `upload ${id} not found` });
+    return {
+      id: r['id'] as string,
+      fileName: r['file_name'] as string,
+      bytes: Number(r['bytes']),
+      sha256: r['sha256'] as string,
+      status: r['status'] as UploadRow['status'],
+      options: r['options'] as AnalyseChoices,
+      report: r['report'] as AnalysisReport,
+      datasetId: (r['dataset_id'] as string | null) ?? null,
+      createdAt: (r['created_at'] as Date).toISOString(),
+      registration: (r['registration'] as UploadRow['registration']) ?? null,
+    };
+  }
+
+  return {
+    dir,
+    fileOf,
+    newUploadId: () => randomUUID(),
+    ensureDir: () => mkdir(dir, { recursive: true }),
+
+    /** Analyses a received file and records the upload; a file that cannot be read is deleted. */
+    async createUpload(input: {
+      id: string;
+      fileName: string;
+      bytes: number;
+      sha256: string;
+      choices: AnalyseChoices;
+      actor: string;
+    }): Promise<UploadRow> {
+      let report: AnalysisReport;
+      try {
+        report = await analyse(input.id, input.choices);
+        checkReport(report);
+      } catch (error) {
+        await rm(fileOf(input.id), { force: true });
+        throw error;
+      }
+      const options = { ...input.choices, encoding: report.encoding, dataset: report.dataset!.id };
+      await ctx.db.transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO opendata.uploads (id, file_name, bytes, sha256, options, report, status, created_by, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, 'analysed', $7, $8)`,
+          [input.id, input.fileName, input.bytes, input.sha256, options, report, input.actor, ctx.now()],
+        );
+        await ctx.audit.recordInTransaction(tx, {
+          actor: input.actor,
+          action: 'opendata.upload.create',
+          target: `opendata-upload:${input.id}`,
+          details: {
+            bytes: input.bytes,
+            sha256: input.sha256,
+            dataset: report.dataset!.id,
+            rows: report.rowsRead,
+          },
+        });
+      });
+      return get(input.id);
+    },
+
+    get,
+
+    /** Re-analyses a stored upload with other choices (encoding, dataset, header line…). */
+    async reanalyse(id: string, choices: AnalyseChoices, actor: string): Promise<UploadRow> {
+      const upload = await get(id);
+      if (upload.status === 'registered') throw new ProblemError('opendata-already-registered');
+      const report = await analyse(id, choices);
+      checkReport(report);
+      const options = { ...choices, encoding: report.encoding, dataset: report.dataset!.id };
+      await ctx.db.transaction(async (tx) => {
+        await tx.query(`UPDATE opendata.uploads SET options = $2, report = $3 WHERE id = $1`, [
+          id,
+          options,
+          report,
+        ]);
+        await ctx.audit.recordInTransaction(tx, {
+          actor,
+          action: 'opendata.upload.reanalyse',
+          target: `opendata-upload:${id}`,
+          details: { dataset: report.dataset!.id },
+        });
+      });
+      return get(id);
+    },
+
+    /** Registers the confirmed upload's valid rows in the broker and adds a catalogue version. */
+    async confirm(id: string, meta: DatasetMeta, actor: string): Promise<UploadRow> {
+      const upload = await get(id);
+      if (upload.status === 'registered') throw new ProblemError('opendata-already-registered');
+      const standard = upload.report.dataset!;
+      const datasetId = meta.datasetId ?? `${upload.options.municipalityCode ?? 'local'}-${standard.id}`;
+      const writer = new BatchWriter(broker());
+      try {
+        await analyse(id, upload.options, {
+          sourceName: datasetId,
+          unrestricted: upload.report.unrestricted,
+          onEntity: (entity) => writer.add(entity),
+        });
+        await writer.flush();
+      } catch (error) {
+        if ((error as Error).name === 'NgsiError') {
+          throw new ProblemError('opendata-broker-failed', {
+            detail: `ブローカーが登録を拒否しました（${writer.written}件登録済み）。 / ${(error as Error).message}`,
+            written: writer.written,
+          });
+        }
+        throw error;
+      }
+      await ctx.db.transaction(async (tx) => {
+        const now = ctx.now();
+        await tx.query(
+          `INSERT INTO opendata.datasets (id, standard, entity_type, title, description, publisher, license, frequency, keywords, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+           ON CONFLICT (id) DO UPDATE SET
+             title = COALESCE($11, opendata.datasets.title), description = COALESCE($12, opendata.datasets.description),
+             publisher = COALESCE($13, opendata.datasets.publisher), license = COALESCE($14, opendata.datasets.license),
+             frequency = COALESCE($15, opendata.datasets.frequency), keywords = COALESCE($16, opendata.datasets.keywords),
+             updated_at = $10`,
+          [
+            datasetId,
+            standard.id,
+            standard.entityType,
+            meta.title ?? standard.title,
+            meta.description ?? '',
+            meta.publisher ?? '',
+            meta.license ?? 'CC-BY-4.0',
+            meta.frequency ?? 'irregular',
+            meta.keywords ?? [],
+            now,
+            meta.title ?? null,
+            meta.description ?? null,
+            meta.publisher ?? null,
+            meta.license ?? null,
+            meta.frequency ?? null,
+            meta.keywords ?? null,
+          ],
+        );
+        const { rows } = await tx.query<{ v: number }>(
+          `SELECT COALESCE(max(version), 0) + 1 AS v FROM opendata.dataset_versions WHERE dataset_id = $1`,
+          [datasetId],
+        );
+        const version = rows[0]!.v;
+        await tx.query(
+          `INSERT INTO opendata.dataset_versions (dataset_id, version, upload_id, entities, registered_at) VALUES ($1, $2, $3, $4, $5)`,
+          [datasetId, version, id, writer.written, now],
+        );
+        const registration = { datasetId, version, entities: writer.written, batches: writer.batches };
+        await tx.query(
+          `UPDATE opendata.uploads SET status = 'registered', dataset_id = $2, registered_at = $3, registration = $4 WHERE id = $1`,
+          [id, datasetId, now, registration],
+        );
+        await ctx.audit.recordInTransaction(tx, {
+          actor,
+          action: 'opendata.upload.register',
+          target: `opendata-dataset:${datasetId}`,
+          details: { upload: id, version, entities: writer.written },
+        });
+      });
+      return get(id);
+    },
+
+    async listDatasets(onlyPublished: boolean) {
+      const { rows } = await ctx.db.query(
+        `SELECT d.*, (SELECT max(version) FROM opendata.dataset_versions v WHERE v.dataset_id = d.id) AS version
+           FROM opendata.datasets d WHERE ($1::boolean = false OR published) ORDER BY id`,
+        [onlyPublished],
+      );
+      return rows.map(dcat);
+    },
+
+    async setPublished(id: string, published: boolean, actor: string) {
+      await ctx.db.transaction(async (tx) => {
+        const { rowCount } = await tx.query(
+          `UPDATE opendata.datasets SET published = $2, updated_at = $3 WHERE id = $1`,
+          [id, published, ctx.now()],
+        );
+        if (!rowCount) throw new ProblemError('not-found', { detail: `dataset ${id} not found` });
+        await ctx.audit.recordInTransaction(tx, {
+          actor,
+          action: published ? 'opendata.dataset.publish' : 'opendata.dataset.unpublish',
+          target: `opendata-dataset:${id}`,
+        });
+      });
+    },
+  };
+}
+
+/** A catalogue row as DCAT-style JSON. */
+function dcat(r: Record<string, unknown>) {
+  return {
+    '@type': 'dcat:Dataset',
+    identifier: r['id'],
+    title: r['title'],
+    description: r['description'],
+    publisher: r['publisher'],
+    license: r['license'] === 'CC-BY-4.0' ? 'https://creativecommons.org/licenses/by/4.0/' : r['license'],
+    accrualPeriodicity: r['frequency'],
+    keyword: r['keywords'],
+    conformsTo: r['standard'],
+    entityType: r['entity_type'],
+    published: r['published'],
+    version: r['version'] === null ? null : Number(r['version']),
+    modified: (r['updated_at'] as Date).toISOString(),
+  };
+}
+
+export type OpendataService = ReturnType<typeof createOpendataService>;

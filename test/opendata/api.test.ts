@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { request } from 'node:http';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { send } from '../support/http.ts';
+import { startTestPlatform, staticTokens, type TestPlatform } from '../support/platform.ts';
+import { CURRENT_TOURISM, LEGACY_AED, sjis, utf8Bom } from './fixtures.ts';
+
+const ADMIN = { authorization: 'Bearer staff' };
+
+describe('open data upload API', () => {
+  let t: TestPlatform;
+  before(async () => {
+    t = await startTestPlatform({
+      tokenVerifier: staticTokens({
+        staff: { clientId: 'staff-1', scopes: ['opendata:admin'] },
+        other: { clientId: 'other', scopes: ['points:read'] },
+      }),
+    });
+  });
+  after(() => t.stop());
+
+  const upload = (bytes: Uint8Array, query = 'fileName=aed.csv', headers: Record<string, string> = ADMIN) =>
+    send(`${t.url}/api/opendata/uploads?${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', ...headers },
+      raw: bytes,
+    });
+  const uploads = async () =>
+    Number((await t.platform.db.query('SELECT count(*) FROM opendata.uploads')).rows[0].count);
+  const entities = async (type: string) => (await send(`${t.url}/v2/entities?type=${type}&limit=100`)).body;
+  const files = () => readdirSync(path.join(t.dataDir, 'opendata', 'uploads'));
+
+  it('analyses a Shift_JIS legacy AED file, registers nothing until confirmed, then registers the valid rows', async () => {
+    const res = await upload(sjis(LEGACY_AED));
+    assert.equal(res.status, 201);
+    const { id, report, status } = res.body;
+    assert.equal(status, 'analysed');
+    assert.equal(res.headers.get('location'), `/api/opendata/uploads/${id}`);
+    assert.deepEqual([report.encoding, report.dataset.id, report.headerLine], ['shift_jis', 'aed', 3]);
+    assert.deepEqual([report.rowsValid, report.rowsInvalid, report.counts.errors], [3, 2, 2]);
+    assert.deepEqual(await entities('AED'), []);
+
+    const csv = await fetch(`${t.url}/api/opendata/uploads/${id}/report.csv`, { headers: ADMIN });
+    assert.equal(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
+    const bytes = Buffer.from(await csv.arrayBuffer());
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+    const lines = bytes.subarray(3).toString('utf8').split('\r\n');
+    assert.equal(lines[0], '行,列,重要度,ルール,内容,変更前,変更後,message');
+    assert.equal(
+      lines.find((l) => l.startsWith('8,')),
+      '8,名称,エラー,required.missing,必須項目が空です,,,Required item is empty',
+    );
+
+    const done = await send(`${t.url}/api/opendata/uploads/${id}/confirm`, {
+      method: 'POST',
+      headers: ADMIN,
+      body: { datasetId: '092011-aed', title: '宇都宮市AED設置箇所一覧' },
+    });
+    assert.equal(done.status, 200);
+    assert.deepEqual(done.body.registration, {
+      datasetId: '092011-aed',
+      version: 1,
+      entities: 3,
+      batches: 1,
+    });
+    const aeds = await entities('AED');
+    assert.deepEqual(
+      aeds.map((e: { id: string }) => e.id),
+      ['urn:ngsi-ld:AED:092011:1', 'urn:ngsi-ld:AED:092011:2', 'urn:ngsi-ld:AED:092011:3'],
+    );
+    const third = aeds[2];
+    assert.deepEqual(third.remarks, { type: 'TextUnrestricted', value: '備考は(括弧)付き', metadata: {} });
+    assert.deepEqual(third.location.value, { type: 'Point', coordinates: [139.87, 36.55] });
+    assert.equal(third.installationPosition.value, '2階\r\n受付横');
+
+    const again = await send(`${t.url}/api/opendata/uploads/${id}/confirm`, {
+      method: 'POST',
+      headers: ADMIN,
+      body: {},
+    });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.code, 'opendata-already-registered');
+
+    const catalogue = await send(`${t.url}/api/opendata/datasets`, { headers: ADMIN });
+    assert.deepEqual(
+      catalogue.body.map((d: Record<string, unknown>) => [
+        d['identifier'],
+        d['title'],
+        d['version'],
+        d['published'],
+      ]),
+      [['092011-aed', '宇都宮市AED設置箇所一覧', 1, false]],
+    );
+    assert.deepEqual((await send(`${t.url}/api/opendata/catalog`)).body, []);
+    assert.equal(
+      (await send(`${t.url}/api/opendata/datasets/092011-aed/publish`, { method: 'POST', headers: ADMIN }))
+        .status,
+      204,
+    );
+    const published = (await send(`${t.url}/api/opendata/catalog`)).body;
+    assert.deepEqual(
+      published.map((d: Record<string, unknown>) => [d['identifier'], d['license']]),
+      [['092011-aed', 'https://creativecommons.org/licenses/by/4.0/']],
+    );
+  });
+
+  it('re-analyses a stored upload with an explicit dataset', async () => {
+    const res = await upload(utf8Bom(CURRENT_TOURISM), 'fileName=tourism.csv');
+    assert.equal(res.body.report.dataset.id, 'tourism');
+    const again = await send(`${t.url}/api/opendata/uploads/${res.body.id}/analyse`, {
+      method: 'POST',
+      headers: ADMIN,
+      body: { dataset: 'event' },
+    });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.report.dataset.id, 'event');
+    assert.equal(again.body.options.dataset, 'event');
+  });
+
+  it('rejects an undecodable file with the byte offset and line, and keeps nothing', async () => {
+    const before = [await uploads(), files().length];
+    const bad = Buffer.concat([sjis('名称,住所\r\nあ,い\r\nう'), Buffer.from([0x85, 0x40]), sjis('\r\n')]);
+    const res = await upload(bad);
+    assert.equal(res.status, 422);
+    assert.equal(res.body.code, 'opendata-undecodable');
+    assert.deepEqual([res.body.encoding, res.body.offset, res.body.line], ['shift_jis', 20, 3]);
+    assert.deepEqual([await uploads(), files().length], before);
+  });
+
+  it('refers a header nobody recognises to the staff member with the candidates', async () => {
+    const res = await upload(Buffer.from('foo,bar\n1,2\n'));
+    assert.equal(res.status, 422);
+    assert.equal(res.body.code, 'opendata-dataset-unknown');
+    assert.equal(res.body.candidates.length, 3);
+  });
+
+  it('requires the opendata:admin scope and changes nothing without it', async () => {
+    const before = await uploads();
+    const res = await upload(sjis(LEGACY_AED), 'fileName=aed.csv', { authorization: 'Bearer other' });
+    assert.equal(res.status, 403);
+    assert.equal(res.body.code, 'insufficient-scope');
+    assert.equal(await uploads(), before);
+  });
+
+  it('an upload cancelled halfway leaves no upload, no file and no entity', async () => {
+    const before = [await uploads(), files().length, (await entities('TouristFacility')).length];
+    const body = utf8Bom(CURRENT_TOURISM);
+    const { port } = new URL(t.url);
+    await new Promise<void>((resolve) => {
+      const req = request({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/api/opendata/uploads?fileName=cut.csv',
+        headers: { ...ADMIN, 'content-type': 'text/csv', 'content-length': String(body.length) },
+      });
+      req.on('error', () => resolve());
+      req.write(body.subarray(0, body.length >> 1), () => setTimeout(() => req.destroy(), 100));
+      req.on('close', () => resolve());
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual([await uploads(), files().length, (await entities('TouristFacility')).length], before);
+  });
+
+  it('refuses a declared body over 200 MB before reading it', async () => {
+    const { port } = new URL(t.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/api/opendata/uploads?fileName=big.csv',
+        headers: { ...ADMIN, 'content-type': 'text/csv', 'content-length': String(200 * 1024 * 1024 + 1) },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.write('名称,住所\n');
+    });
+    assert.equal(status, 413);
+  });
+
+  it('serves the column dictionary and JSON Schemas publicly', async () => {
+    const res = await send(`${t.url}/api/opendata/schemas`);
+    assert.equal(res.status, 200);
+    assert.ok(res.body.length >= 10);
+    const aed = res.body.find((d: { id: string }) => d.id === 'aed');
+    assert.equal(aed.entityType, 'AED');
+    assert.deepEqual(aed.columns[0], {
+      name: '全国地方公共団体コード',
+      aliases: ['都道府県コード又は市区町村コード', '市区町村コード', '都道府県コードまたは市区町村コード'],
+      attr: 'localGovernmentCode',
+      kind: 'code6',
+      required: false,
+    });
+    assert.deepEqual(aed.jsonSchema.required, ['name', 'fullAddress', 'installationPosition']);
+  });
+});
