@@ -28,7 +28,9 @@ describe('open data upload API', () => {
       raw: bytes,
     });
   const uploads = async () =>
-    Number((await t.platform.db.query('SELECT count(*) FROM opendata.uploads')).rows[0].count);
+    Number(
+      (await t.platform.db.query<{ n: string }>('SELECT count(*) AS n FROM opendata.uploads')).rows[0]!.n,
+    );
   const entities = async (type: string) => (await send(`${t.url}/v2/entities?type=${type}&limit=100`)).body;
   const files = () => readdirSync(path.join(t.dataDir, 'opendata', 'uploads'));
 

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium } from 'playwright-core';
+import { send } from '../support/http.ts';
+import { startTestPlatform, staticTokens, type TestPlatform } from '../support/platform.ts';
+import { LEGACY_AED, sjis } from './fixtures.ts';
+
+describe('open data upload page in a browser', () => {
+  let t: TestPlatform;
+  let browser: Browser;
+  let dir: string;
+  before(async () => {
+    t = await startTestPlatform({
+      tokenVerifier: staticTokens({ staff: { clientId: 'staff-1', scopes: ['opendata:admin'] } }),
+    });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    dir = mkdtempSync(path.join(os.tmpdir(), 'opendata-page-'));
+  });
+  after(async () => {
+    await browser.close();
+    await t.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('upload → progress → report and preview → confirm → entities visible through /v2/entities (phone size)', async () => {
+    const file = path.join(dir, '092011_aed.csv');
+    writeFileSync(file, sjis(LEGACY_AED));
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico'))
+        errors.push(`${m.text()} ${m.location().url}`);
+    });
+    await page.goto(`${t.url}/admin/opendata`);
+    assert.equal(await page.getAttribute('html', 'lang'), 'ja');
+    assert.equal(await page.title(), 'オープンデータ登録 / Open data upload — Tsunagu');
+
+    await page.getByLabel('アクセストークン').fill('staff');
+    await page.getByLabel('CSVファイル（200MBまで）').setInputFiles(file);
+    await page.getByRole('button', { name: /アップロードして検証/ }).click();
+    await page.getByText('検証が終わりました').waitFor();
+    assert.equal(await page.locator('#progress').evaluate((p) => (p as HTMLProgressElement).value), 100);
+
+    const summary = await page.locator('#summary').innerText();
+    assert.match(summary, /shift_jis/);
+    assert.match(summary, /AED設置箇所一覧 \(aed, 一致度 score 1\)/);
+    assert.match(summary, /登録できる行 \/ Valid rows\n3/);
+    const issueRows = await page.locator('#issues tbody tr').allInnerTexts();
+    assert.ok(
+      issueRows.some((r) => r.startsWith('8行目\t名称\tエラー / error\t必須項目が空です')),
+      issueRows.join('\n'),
+    );
+    assert.ok(issueRows.some((r) => r.includes('(028)632-2222 → 028-632-2222')));
+    assert.equal(await page.locator('#preview td.changed').first().innerText(), '028-632-2222');
+    assert.equal(await page.locator('#map circle').count(), 3);
+    assert.deepEqual(await send(`${t.url}/v2/entities?type=AED`).then((r) => r.body), []);
+
+    await page.getByLabel('タイトル').fill('宇都宮市AED');
+    await page.getByRole('button', { name: /確認して登録/ }).click();
+    await page.getByText('3件を登録しました').waitFor();
+
+    const listed = await send(`${t.url}/v2/entities?type=AED&attrs=name&options=keyValues`);
+    assert.deepEqual(listed.body, [
+      { id: 'urn:ngsi-ld:AED:092011:1', type: 'AED', name: '宇都宮市役所' },
+      { id: 'urn:ngsi-ld:AED:092011:2', type: 'AED', name: '髙松公民館' },
+      { id: 'urn:ngsi-ld:AED:092011:3', type: 'AED', name: '中央生涯学習センター' },
+    ]);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `page scrolls horizontally on a phone (${width}px)`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it('shows the decoding error with its line instead of a report', async () => {
+    const file = path.join(dir, 'broken.csv');
+    writeFileSync(
+      file,
+      Buffer.concat([sjis('名称,住所\r\nあ,い\r\nう'), Buffer.from([0x85, 0x40]), sjis('\r\n')]),
+    );
+    const page = await browser.newPage();
+    await page.goto(`${t.url}/admin/opendata`);
+    await page.getByLabel('アクセストークン').fill('staff');
+    await page.getByLabel('CSVファイル（200MBまで）').setInputFiles(file);
+    await page.getByRole('button', { name: /アップロードして検証/ }).click();
+    await page.getByText('エラー / Error 422').waitFor();
+    assert.match(
+      await page.locator('#status').innerText(),
+      /3行目（20バイト目）が shift_jis として読めません/,
+    );
+    assert.equal(await page.locator('#report').isHidden(), true);
+    await page.close();
+  });
+});
