@@ -18,6 +18,7 @@ import { type Accounts, createAccounts } from './accounts/accounts.ts';
 import { createFindAccount } from './accounts/find_account.ts';
 import { clientAdminRoutes } from './clients/admin_routes.ts';
 import { type ClientRegistry, createClientRegistry } from './clients/client_registry.ts';
+import { createFederation, type Federation, type UpstreamConfig } from './federation/upstream_federation.ts';
 import { interactionRoutes } from './interactions/interaction_routes.ts';
 import { createIdentityProofing, type IdentityProofing } from './jpki/identity_proofing.ts';
 import { createNonceStore } from './jpki/nonces.ts';
@@ -33,6 +34,7 @@ import { idpMigrations } from './schema.ts';
 
 export type { AccountRecord, Accounts, VerifiedProfile } from './accounts/accounts.ts';
 export type { ClientRegistry, PartnerClient, PartnerClientInput } from './clients/client_registry.ts';
+export type { Federation, FederationOutcome, UpstreamConfig } from './federation/upstream_federation.ts';
 export type { IdentityProofing, ProofingResult } from './jpki/identity_proofing.ts';
 export type { RevocationSource, RevocationStatus } from './jpki/revocation.ts';
 export { CrlRevocationSource } from './jpki/revocation.ts';
@@ -47,6 +49,8 @@ export interface IdpServices {
   clients: ClientRegistry;
   /** My Number card verification: nonces, enrollment, login, the duplicate review queue. */
   proofing: IdentityProofing;
+  /** Upstream OpenID providers: our redirect URI is `${PUBLIC_URL}/idp/federation/callback`. */
+  federation: Federation;
   /** Adds fresh signing keys, retires the current ones (still published) and reloads the provider. */
   rotateSigningKeys(actor: string): Promise<string[]>;
   /** The running provider (after start). */
@@ -66,6 +70,8 @@ export interface IdpOptions {
     /** Replaces the revocation source (OCSP, a J-LIS platform-operator adapter). */
     revocation?: RevocationSource;
   };
+  /** Upstream OpenID providers residents may sign in with (more can be added via `services.federation.add`). */
+  upstreams?: UpstreamConfig[];
 }
 
 function pemCertificates(text: string): X509Certificate[] {
@@ -193,7 +199,16 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
     revocation: () => revocation,
     now,
   });
-  const interactions = interactionRoutes({ ctx, provider: running, proofing });
+  const federation = createFederation({
+    db,
+    audit,
+    sealer,
+    accounts,
+    redirectUri: `${config.publicUrl}/idp/federation/callback`,
+    upstreams: options.upstreams ?? [],
+    now,
+  });
+  const interactions = interactionRoutes({ ctx, provider: running, proofing, federation });
 
   let sweeper: NodeJS.Timeout | undefined;
   return {
@@ -212,6 +227,7 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
       accounts,
       clients,
       proofing,
+      federation,
       provider: running,
       async rotateSigningKeys(actor) {
         const kids = await keys.rotate();

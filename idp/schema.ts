@@ -121,4 +121,23 @@ export const idpMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: '003_federation',
+    sql: `
+      -- A sign-in in progress at an upstream provider: PKCE verifier (sealed) and nonce, the
+      -- interaction it resumes, and once the upstream answered, the outcome (read once).
+      CREATE TABLE idp.federation_states (
+        state            text        PRIMARY KEY,
+        interaction_uid  text        NOT NULL,
+        upstream         text        NOT NULL,
+        sealed_verifier  text        NOT NULL,
+        nonce            text        NOT NULL,
+        expires_at       timestamptz NOT NULL,
+        used_at          timestamptz,
+        outcome          jsonb,
+        outcome_read_at  timestamptz
+      );
+      CREATE INDEX federation_states_expiry ON idp.federation_states (expires_at);
+    `,
+  },
 ];

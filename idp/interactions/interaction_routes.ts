@@ -16,7 +16,9 @@ import express, { type Request, type Response } from 'express';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { ModuleContext } from '../../core/index.ts';
+import type { Federation } from '../federation/upstream_federation.ts';
 import type { IdentityProofing, ProofingFailure } from '../jpki/identity_proofing.ts';
+import { ACR } from '../provider/create_provider.ts';
 import { bilingual, escapeHtml, page } from './page.ts';
 
 const CLAIM_LABELS: Record<string, [string, string]> = {
@@ -31,7 +33,17 @@ const CLAIM_LABELS: Record<string, [string, string]> = {
 };
 const PROFILE_CLAIMS = ['name', 'birthdate', 'gender', 'address'];
 
-const FAILURE_TEXT: Record<ProofingFailure, [string, string]> = {
+type LoginFailure = ProofingFailure | 'UPSTREAM_ERROR' | 'STATE';
+
+const FAILURE_TEXT: Record<LoginFailure, [string, string]> = {
+  UPSTREAM_ERROR: [
+    '連携先でのログインを完了できませんでした。もう一度お試しください。',
+    'Signing in with the other provider did not complete. Please try again.',
+  ],
+  STATE: [
+    '連携先からの応答が無効か期限切れです。もう一度お試しください。',
+    'The answer from the other provider is invalid or expired. Please try again.',
+  ],
   NONCE: [
     '確認用の文字列が無効か期限切れです。新しい文字列で署名してください。',
     'The challenge is invalid or expired. Sign the new one.',
@@ -80,15 +92,16 @@ export function interactionRoutes(options: {
   ctx: ModuleContext;
   provider: () => Provider;
   proofing: IdentityProofing;
+  federation: Federation;
 }): { router: express.Router } {
-  const { proofing } = options;
+  const { proofing, federation } = options;
   const router = express.Router();
   router.use((_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
 
-  const loginPage = async (uid: string, clientName: string, error?: ProofingFailure) => {
+  const loginPage = async (uid: string, clientName: string, error?: LoginFailure) => {
     const { nonce } = await proofing.issueNonce(uid);
     const base = `/idp/interaction/${escapeHtml(uid)}`;
     const alert = error
@@ -121,10 +134,28 @@ ${textarea('enrollAuthSignature', '利用者証明用電子証明書による署
 <button type="submit" id="enroll">${bilingual('本人確認して登録', 'Verify and register')}</button>
 </form>
 </section>
+${upstreamSection(base)}
 <form method="post" action="${base}/abort">
 <button type="submit" class="secondary" id="cancel">${bilingual('キャンセル', 'Cancel')}</button>
 </form>`,
     });
+  };
+
+  const upstreamSection = (base: string) => {
+    const upstreams = federation.upstreams();
+    if (upstreams.length === 0) return '';
+    const buttons = upstreams
+      .map(
+        (u) => `<form method="post" action="${base}/federate">
+<input type="hidden" name="upstream" value="${escapeHtml(u.id)}">
+<button type="submit" class="secondary" id="upstream-${escapeHtml(u.id)}">${bilingual(`${u.label.ja}でログイン`, `Sign in with ${u.label.en}`)}</button>
+</form>`,
+      )
+      .join('\n');
+    return `<section aria-labelledby="upstream-h">
+<h2 id="upstream-h">${bilingual('ほかの本人確認済みIDでログイン', 'Sign in with another verified ID')}</h2>
+${buttons}
+</section>`;
   };
 
   const consentPage = (uid: string, clientName: string, claims: string[], scopes: string[]) => {
@@ -261,6 +292,53 @@ ${extra ? `<ul>${extra}</ul>` : ''}
           })
         : ({ ok: false, code: 'UNSUPPORTED' } as const);
     await finishLogin(req, res, result, found.clientName, found.d.uid);
+  });
+
+  router.post('/interaction/:uid/federate', async (req, res) => {
+    const found = await details(req, res);
+    if (!found || found.d.prompt.name !== 'login') return failPage(res, 400);
+    const id = String(req.body?.upstream ?? '');
+    if (!federation.upstreams().some((u) => u.id === id)) return failPage(res, 400);
+    try {
+      const url = await federation.start(found.d.uid, id);
+      res.redirect(303, url.href);
+    } catch {
+      res
+        .status(502)
+        .type('html')
+        .send(await loginPage(found.d.uid, found.clientName, 'UPSTREAM_ERROR'));
+    }
+  });
+
+  // The upstream's redirect URI. It has no interaction cookie (another path), so it records the
+  // outcome and sends the browser on to the interaction, which finishes the login.
+  router.get('/federation/callback', async (req, res) => {
+    const current = new URL(req.originalUrl, options.ctx.config.publicUrl);
+    const resumed = await federation.callback(current);
+    if (!resumed) return failPage(res, 400);
+    res.redirect(
+      303,
+      `/idp/interaction/${encodeURIComponent(resumed.uid)}/federated?state=${encodeURIComponent(resumed.state)}`,
+    );
+  });
+
+  router.get('/interaction/:uid/federated', async (req, res) => {
+    const found = await details(req, res);
+    if (!found || found.d.prompt.name !== 'login') return failPage(res, 400);
+    const outcome = await federation.result(found.d.uid, String(req.query['state'] ?? ''));
+    if (!outcome.ok)
+      return res
+        .status(400)
+        .type('html')
+        .send(await loginPage(found.d.uid, found.clientName, outcome.code));
+    await options
+      .provider()
+      .interactionFinished(
+        req,
+        res,
+        { login: { accountId: outcome.commonId, acr: ACR.federated, amr: ['fed'], remember: true } },
+        { mergeWithLastSubmission: false },
+      );
   });
 
   router.post('/interaction/:uid/consent', async (req, res) => {
