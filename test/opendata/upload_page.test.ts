@@ -53,7 +53,10 @@ describe('open data upload page in a browser', () => {
     await page.getByLabel('CSVファイル（200MBまで）').setInputFiles(file);
     await page.getByRole('button', { name: /アップロードして検証/ }).click();
     await page.getByText('検証が終わりました').waitFor();
-    assert.equal(await page.locator('#progress').evaluate((p) => (p as HTMLProgressElement).value), 100);
+    assert.equal(
+      await page.locator('#progress').evaluate((p) => (p as unknown as { value: number }).value),
+      100,
+    );
 
     const summary = await page.locator('#summary').innerText();
     assert.match(summary, /shift_jis/);
@@ -65,7 +68,7 @@ describe('open data upload page in a browser', () => {
       issueRows.join('\n'),
     );
     assert.ok(issueRows.some((r) => r.includes('(028)632-2222 → 028-632-2222')));
-    assert.equal(await page.locator('#preview td.changed').first().innerText(), '028-632-2222');
+    assert.equal(await page.locator('#preview td.changed').first().textContent(), '028-632-2222');
     assert.equal(await page.locator('#map circle').count(), 3);
     assert.deepEqual(await send(`${t.url}/v2/entities?type=AED`).then((r) => r.body), []);
 
@@ -79,7 +82,7 @@ describe('open data upload page in a browser', () => {
       { id: 'urn:ngsi-ld:AED:092011:2', type: 'AED', name: '髙松公民館' },
       { id: 'urn:ngsi-ld:AED:092011:3', type: 'AED', name: '中央生涯学習センター' },
     ]);
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = await page.evaluate<number>('document.documentElement.scrollWidth');
     assert.ok(width <= 390, `page scrolls horizontally on a phone (${width}px)`);
     assert.deepEqual(errors, []);
     await page.close();
@@ -98,7 +101,7 @@ describe('open data upload page in a browser', () => {
     await page.getByRole('button', { name: /アップロードして検証/ }).click();
     await page.getByText('エラー / Error 422').waitFor();
     assert.match(
-      await page.locator('#status').innerText(),
+      (await page.locator('#status').textContent()) ?? '',
       /3行目（20バイト目）が shift_jis として読めません/,
     );
     assert.equal(await page.locator('#report').isHidden(), true);
