@@ -4,7 +4,7 @@
  * a data flow), inside its validity, not paused, given under a notice with no newer material
  * version, allows. The answer names the consent and version it rests on, so the caller can log it.
  */
-import type { Queryable } from '../core/index.ts';
+import type { Database } from '../core/index.ts';
 import type { RecordRow } from './records.ts';
 
 export interface DecisionQuery {
@@ -36,26 +36,25 @@ export type Decision =
     }
   | { decision: 'deny'; reason: DenyReason; consentId?: string; version?: number };
 
-type LiveRow = Pick<
+type KeyRow = Pick<
   RecordRow,
   'id' | 'version' | 'state' | 'valid_from' | 'valid_until' | 'notice_version' | 'side' | 'pair_id'
 > & { material: number | null };
 
-const LIVE = `
+// One prepared statement per decision: every record for the key (live ones first, then the most
+// recently ended), with the newest material notice version for the live ones.
+const BY_KEY = `
   SELECT r.id, r.version, r.state, r.valid_from, r.valid_until, r.notice_version, r.side, r.pair_id,
-         (SELECT max(n.version) FROM consent.notices n
-           WHERE n.notice_id = r.notice_id AND n.material AND n.published_at <= $7) AS material
+         CASE WHEN r.state IN ('given', 'paused') THEN
+           (SELECT max(n.version) FROM consent.notices n
+             WHERE n.notice_id = r.notice_id AND n.material AND n.published_at <= $7) END AS material
     FROM consent.records r
    WHERE r.resident = $1 AND r.recipient_service = $2 AND coalesce(r.source_service, '') = $3
-     AND r.data_item = $4 AND r.purpose = $5 AND r.side = ANY($6::text[]) AND r.state IN ('given', 'paused')`;
+     AND r.data_item = $4 AND r.purpose = $5 AND r.side = ANY($6::text[])
+   ORDER BY r.state IN ('given', 'paused') DESC, r.updated_at DESC, r.side = 'source', r.id
+   LIMIT 8`;
 
-const LAST_FINAL = `
-  SELECT id, version, state FROM consent.records
-   WHERE resident = $1 AND recipient_service = $2 AND coalesce(source_service, '') = $3
-     AND data_item = $4 AND purpose = $5 AND side = ANY($6::text[]) AND state IN ('withdrawn', 'expired')
-   ORDER BY updated_at DESC, side = 'source', id LIMIT 1`;
-
-function check(row: LiveRow, now: Date): DenyReason | null {
+function check(row: KeyRow, now: Date): DenyReason | null {
   if (row.valid_until && row.valid_until <= now) return 'expired';
   if (row.valid_from > now) return 'not-yet-valid';
   if (row.state === 'paused') return 'paused';
@@ -63,20 +62,25 @@ function check(row: LiveRow, now: Date): DenyReason | null {
   return null;
 }
 
-export async function decide(db: Queryable, q: DecisionQuery, now: Date): Promise<Decision> {
+export async function decide(db: Database, q: DecisionQuery, now: Date): Promise<Decision> {
   const sides = q.source ? ['source', 'sink'] : ['direct'];
-  const params = [q.resident, q.service, q.source ?? '', q.item, q.purpose, sides];
-  const { rows } = await db.query<LiveRow>(LIVE, [...params, now]);
-  const main = rows.find((r) => r.side !== 'source');
-  const source = rows.find((r) => r.side === 'source');
+  const { rows } = await db.pool.query<KeyRow>({
+    name: 'consent-decide',
+    text: BY_KEY,
+    values: [q.resident, q.service, q.source ?? '', q.item, q.purpose, sides, now],
+  });
+  const live = rows.filter((r) => r.state === 'given' || r.state === 'paused');
+  const main = live.find((r) => r.side !== 'source');
+  const source = live.find((r) => r.side === 'source');
   if (!main || (q.source && !source)) {
-    const { rows: finals } = await db.query<{ id: string; version: number; state: 'withdrawn' | 'expired' }>(
-      LAST_FINAL,
-      params,
-    );
-    const last = finals[0];
+    const last = rows.find((r) => r.state === 'withdrawn' || r.state === 'expired');
     return last
-      ? { decision: 'deny', reason: last.state, consentId: last.id, version: last.version }
+      ? {
+          decision: 'deny',
+          reason: last.state as 'withdrawn' | 'expired',
+          consentId: last.id,
+          version: last.version,
+        }
       : { decision: 'deny', reason: 'no-consent' };
   }
   for (const row of [main, ...(source ? [source] : [])]) {

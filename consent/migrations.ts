@@ -180,5 +180,13 @@ CREATE INDEX outbox_due ON consent.outbox (next_attempt_at) WHERE delivered_at I
 export const consentMigrations: ModuleMigrations = {
   module: 'consent',
   schema: 'consent',
-  migrations: [{ id: '001_consent_records', sql: SQL_001 }],
+  migrations: [
+    { id: '001_consent_records', sql: SQL_001 },
+    // The decision reads every record of a key (live or ended) with one index probe.
+    {
+      id: '002_decision_index',
+      sql: `CREATE INDEX records_by_key ON consent.records
+              (resident, recipient_service, data_item, purpose, coalesce(source_service, ''));`,
+    },
+  ],
 };
