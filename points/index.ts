@@ -11,6 +11,7 @@
  *   await points.pay({ currency: 'saijo-lsp', resident, merchant, amount: 300, idempotency, actor });
  */
 import type { ModuleFactory } from '../core/index.ts';
+import { createExchangeService, type ExchangeService } from './exchange_service.ts';
 import { createLedgerService, type LedgerService } from './ledger_service.ts';
 import { pointsMigrations } from './migrations/index.ts';
 import { type PointsPorts, portResolver } from './ports.ts';
@@ -19,26 +20,22 @@ import { partnerRouter } from './routes/partner_api.ts';
 import { jstDate } from './time.ts';
 
 export type { ExchangePolicy, ExternalWallet, PointsNotifier, PointsPorts } from './ports.ts';
-export type PointsService = LedgerService;
+export type PointsService = LedgerService & ExchangeService;
 
 /** The module with explicit ports (tests, custom assemblies); the plain factory finds them in services. */
 export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsService> {
   return (ctx) => {
     const ports = portResolver(explicit, ctx.services);
-    const ledger = createLedgerService({
-      db: ctx.db,
-      audit: ctx.audit,
-      logger: ctx.logger,
-      now: ctx.now,
-      ports,
-    });
+    const deps = { db: ctx.db, audit: ctx.audit, logger: ctx.logger, now: ctx.now, ports };
+    const ledger = createLedgerService(deps);
+    const points: PointsService = { ...ledger, ...createExchangeService({ ...deps, ledger }) };
     let timer: NodeJS.Timeout | undefined;
     let lastExpiryDay = '';
     return {
       name: 'points',
       migrations: pointsMigrations,
-      routers: [partnerRouter(ctx, ledger), adminRouter(ctx, ledger)],
-      services: ledger,
+      routers: [partnerRouter(ctx, points), adminRouter(ctx, points)],
+      services: points,
       async start() {
         // Expiry runs once per JST day, at the first tick after midnight JST.
         lastExpiryDay = jstDate(ctx.now());

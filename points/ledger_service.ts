@@ -633,6 +633,16 @@ export function createLedgerService(deps: LedgerDeps) {
       return Object.fromEntries(rows.map((r) => [r.check_name, Number(r.violations)]));
     },
 
+    /** The expiry a credit of point type `typeId` made at `at` gets (ISO string), or null. */
+    async expiryForType(typeId: number, at: Date): Promise<string | null> {
+      const { rows } = await db.query<{ days: number | null }>(
+        'SELECT validity_days AS days FROM points.point_type WHERE id = $1',
+        [typeId],
+      );
+      const days = rows[0]?.days ?? null;
+      return days === null ? null : jstMidnightAfter(at, days).toISOString();
+    },
+
     currency,
     pointType,
   };

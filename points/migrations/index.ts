@@ -1,8 +1,12 @@
 import type { ModuleMigrations } from '../../core/index.ts';
 import { LEDGER_SQL } from './001_ledger.ts';
+import { EXCHANGE_SQL } from './002_exchange.ts';
 
 export const pointsMigrations: ModuleMigrations = {
   module: 'points',
   schema: 'points',
-  migrations: [{ id: '001_ledger', sql: LEDGER_SQL }],
+  migrations: [
+    { id: '001_ledger', sql: LEDGER_SQL },
+    { id: '002_exchange', sql: EXCHANGE_SQL },
+  ],
 };

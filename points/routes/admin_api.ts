@@ -8,19 +8,21 @@
  *   POST /charges                                               cash charge at a merchant (Idempotency-Key)
  *   POST /reversals                                             correction with a reason (Idempotency-Key)
  *   POST /expiry/run                                            expire what is due now
+ *   POST /exchange-rates                                        rate, rounding, min/max per (source, target)
+ *   POST /exchanges/:id/settle  /exchanges/:id/void             finish a pending exchange by hand
  *   GET  /invariants                                            ledger health
  *   GET  /currencies/:currency/balances/:holder, /history/:holder
  */
 import express from 'express';
 import type { ModuleContext } from '../../core/index.ts';
 import { ProblemError } from '../../core/index.ts';
-import type { LedgerService } from '../ledger_service.ts';
+import type { PointsService } from '../index.ts';
 import { idempotencyKey, sendJournal } from './idempotency_key.ts';
 import { amount, balanceParams, code, holder, isoTime, journalSchema } from './schemas.ts';
 
 export const ADMIN_PREFIX = '/api/points/admin';
 
-export function adminRouter(ctx: ModuleContext, ledger: LedgerService) {
+export function adminRouter(ctx: ModuleContext, ledger: PointsService) {
   const { router, route } = ctx.http.createRouter(ADMIN_PREFIX);
   const guard = [ctx.http.adminOnly, ctx.http.requireToken(['points:admin'])];
   const security = { bearer: ['points:admin'] };
@@ -284,6 +286,77 @@ export function adminRouter(ctx: ModuleContext, ledger: LedgerService) {
     async (_req, res) => {
       const violations = await ledger.invariants();
       res.json({ healthy: Object.values(violations).every((n) => n === 0), violations });
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/exchange-rates',
+      summary: 'Set the exchange rate, rounding and limits from one currency to another',
+      tags,
+      security,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['source', 'target', 'rateNum', 'rateDen', 'rounding'],
+        properties: {
+          source: code,
+          target: code,
+          targetPointType: code,
+          rateNum: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+          rateDen: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+          rounding: { enum: ['floor', 'round', 'ceil'] },
+          minSource: { type: 'integer', minimum: 1 },
+          maxSource: { type: ['integer', 'null'], minimum: 1 },
+        },
+      },
+    },
+    ...guard,
+    async (req, res) => {
+      res.status(201).json(await ledger.setRate(req.body, staff(req)));
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/exchanges/:id/settle',
+      summary: 'Mark a pending exchange posted (the wallet confirmed the credit)',
+      tags,
+      security,
+      params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]{1,18}$' } } },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['walletTxId'],
+        properties: { walletTxId: { type: 'string', minLength: 1, maxLength: 200 } },
+      },
+    },
+    ...guard,
+    async (req, res) => {
+      res.json(await ledger.settleExchange(req.params['id'] as string, req.body.walletTxId, staff(req)));
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/exchanges/:id/void',
+      summary: "Void a pending exchange: the resident's points are restored",
+      tags,
+      security,
+      params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]{1,18}$' } } },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['reason'],
+        properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } },
+      },
+    },
+    ...guard,
+    async (req, res) => {
+      res.json(await ledger.voidExchange(req.params['id'] as string, req.body.reason, staff(req)));
     },
   );
 

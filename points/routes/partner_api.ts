@@ -5,18 +5,19 @@
  *   GET  /currencies/:currency/history/:holder    points:read      postings, newest first
  *   POST /payments                                 points:pay       resident → merchant (Idempotency-Key)
  *   POST /events                                   points:grant     earned points from the client's pool
+ *   POST /exchanges                                points:exchange  the client's service points → another currency
  *
  * A partner's grants come from the funding pool named after its client id; the event id (or the
  * Idempotency-Key) makes a re-delivered event a replay.
  */
 import type { ModuleContext } from '../../core/index.ts';
-import type { LedgerService } from '../ledger_service.ts';
+import type { PointsService } from '../index.ts';
 import { idempotencyKey, sendJournal } from './idempotency_key.ts';
 import { amount, balanceParams, code, holder, isoTime, journalSchema } from './schemas.ts';
 
 export const PARTNER_PREFIX = '/api/points/v1';
 
-export function partnerRouter(ctx: ModuleContext, ledger: LedgerService) {
+export function partnerRouter(ctx: ModuleContext, ledger: PointsService) {
   const { router, route } = ctx.http.createRouter(PARTNER_PREFIX);
   const clientOf = (auth: { clientId: string } | undefined) => `client:${auth!.clientId}`;
 
@@ -149,6 +150,46 @@ export function partnerRouter(ctx: ModuleContext, ledger: LedgerService) {
         actor: clientOf(req.auth),
       });
       sendJournal(res, answer);
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/exchanges',
+      summary: "Exchange a resident's points into another currency (idempotent per event id)",
+      tags: ['points'],
+      security: { bearer: ['points:exchange'] },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['eventId', 'resident', 'source', 'target', 'amount'],
+        properties: {
+          eventId: { type: 'string', minLength: 1, maxLength: 200 },
+          resident: holder,
+          source: code,
+          target: code,
+          amount,
+        },
+      },
+      responses: { '201': { description: 'The exchange: posted, pending or voided' } },
+    },
+    ctx.http.requireToken(['points:exchange']),
+    async (req, res) => {
+      const body = req.body as {
+        eventId: string;
+        resident: string;
+        source: string;
+        target: string;
+        amount: number;
+      };
+      const { replayed, ...record } = await ledger.exchange({
+        ...body,
+        service: req.auth!.clientId,
+        actor: clientOf(req.auth),
+      });
+      if (replayed) res.set('Idempotent-Replayed', 'true');
+      res.status(201).json(record);
     },
   );
 
