@@ -249,4 +249,35 @@ describe('resident login in a real browser', () => {
     assert.equal(tokens.claims()?.['acr'], 'urn:tsunagu:acr:jpki-auth');
     assert.equal(await t.idp.accounts.commonIdForSubject(client.clientId, tokens.claims()!.sub), commonId);
   });
+
+  it('a resident’s token for the platform API (resource indicator) passes the platform token verifier', async () => {
+    const a = await authorize({ scope: 'openid points:read', resource: t.idp.apiResource });
+    await page.goto(a.url.href);
+    await page.waitForSelector('#consent');
+    assert.match((await page.textContent('body')) ?? '', /points:read/);
+    await toCallback();
+    const tokens = await oidc.authorizationCodeGrant(
+      rp,
+      new URL(page.url()),
+      { pkceCodeVerifier: a.codeVerifier, expectedState: a.state, expectedNonce: a.nonce },
+      { resource: t.idp.apiResource },
+    );
+    assert.equal(tokens.scope, 'points:read');
+    const verifier = t.platform.modules.find((m) => m.name === 'idp')!.tokenVerifier!;
+    assert.deepEqual(await verifier.verify(tokens.access_token), {
+      subject: commonId,
+      clientId: client.clientId,
+      scopes: ['points:read'],
+    });
+    // The userinfo token of an ordinary login is not accepted by platform APIs.
+    const plain = await authorize({ scope: 'openid' });
+    await page.goto(plain.url.href);
+    await toCallback();
+    const userinfoOnly = await oidc.authorizationCodeGrant(rp, new URL(page.url()), {
+      pkceCodeVerifier: plain.codeVerifier,
+      expectedState: plain.state,
+      expectedNonce: plain.nonce,
+    });
+    assert.equal(await verifier.verify(userinfoOnly.access_token), null);
+  });
 });
