@@ -5,6 +5,7 @@
  */
 import { badRequest, entityNotFound, OrionError, tooManyResults } from './errors.ts';
 import type { Entity, StoredAttr } from './model.ts';
+import { locationOf } from './query/geo.ts';
 import type { Store } from './store.ts';
 import { defaultType, type InputAttr, parseDate } from './validate.ts';
 
@@ -62,9 +63,11 @@ function sameAttr(a: StoredAttr | undefined, b: StoredAttr): boolean {
   );
 }
 
-function refreshExpiry(entity: Entity): void {
+/** Recomputes what is derived from the attributes: expiry and location. */
+export function refreshDerived(entity: Entity): void {
   const attr = entity.attrs['dateExpires'];
   entity.expires = attr && typeof attr.value === 'string' ? Date.parse(attr.value) : null;
+  entity.location = locationOf(entity.attrs);
 }
 
 export function newEntity(
@@ -85,13 +88,14 @@ export function newEntity(
     created: now,
     modified: now,
     expires: null,
+    location: null,
     version: 1,
   };
   for (const [name, input] of attrs) {
     entity.attrs[name] = buildAttr(name, input, undefined, now, true);
     entity.attrNames.push(name);
   }
-  refreshExpiry(entity);
+  refreshDerived(entity);
   return entity;
 }
 
@@ -141,7 +145,7 @@ export function applyAttrs(
     }
   }
   entity.modified = now;
-  refreshExpiry(entity);
+  refreshDerived(entity);
   return result;
 }
 

@@ -79,5 +79,19 @@ export const brokerMigrations: ModuleMigrations = {
         $$;
       `,
     },
+    {
+      id: '003_location',
+      sql: `
+        -- The entity's location (its one geo attribute) as GeoJSON and its bounding box; geo-queries
+        -- prefilter on the box and decide exactly in the broker.
+        ALTER TABLE broker.entities
+          ADD COLUMN geo jsonb,
+          ADD COLUMN geo_min_lon double precision,
+          ADD COLUMN geo_min_lat double precision,
+          ADD COLUMN geo_max_lon double precision,
+          ADD COLUMN geo_max_lat double precision;
+        CREATE INDEX entities_geo ON broker.entities (tenant, geo_min_lat, geo_max_lat) WHERE geo IS NOT NULL;
+      `,
+    },
   ],
 };

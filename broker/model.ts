@@ -4,6 +4,8 @@
  * creation and modification times (Orion's `dateCreated`/`dateModified` metadata).
  */
 
+import type { Location } from './query/geo.ts';
+
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export interface Metadata {
@@ -31,6 +33,8 @@ export interface Entity {
   modified: number;
   /** epoch ms of the `dateExpires` attribute, when set */
   expires: number | null;
+  /** GeoJSON geometry and bounding box of the entity's geo attribute, when it has one */
+  location: Location | null;
   /** optimistic concurrency counter */
   version: number;
 }

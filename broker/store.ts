@@ -6,11 +6,12 @@
 import type { Queryable } from '../core/index.ts';
 import { badRequest } from './errors.ts';
 import type { Entity, StoredAttr } from './model.ts';
+import { distanceTo, type Geometry, type GeoQuery, geoMatches, type Position } from './query/geo.ts';
 import { type Item, Params, toSql } from './query/simple_query.ts';
 import type { PathScope } from './tenancy.ts';
 
 const COLUMNS = `e.tenant, e.id, e.type, e.service_path, e.attrs, e.attr_names, e.created_at, e.modified_at,
-  e.expires_at, e.version`;
+  e.expires_at, e.version, e.geo, e.geo_min_lon, e.geo_min_lat, e.geo_max_lon, e.geo_max_lat`;
 
 interface Row {
   tenant: string;
@@ -22,6 +23,11 @@ interface Row {
   created_at: Date;
   modified_at: Date;
   expires_at: Date | null;
+  geo: Geometry | null;
+  geo_min_lon: number | null;
+  geo_min_lat: number | null;
+  geo_max_lon: number | null;
+  geo_max_lat: number | null;
   version: number;
 }
 
@@ -36,6 +42,9 @@ function toEntity(row: Row): Entity {
     created: row.created_at.getTime(),
     modified: row.modified_at.getTime(),
     expires: row.expires_at ? row.expires_at.getTime() : null,
+    location: row.geo
+      ? { geometry: row.geo, bbox: [row.geo_min_lon!, row.geo_min_lat!, row.geo_max_lon!, row.geo_max_lat!] }
+      : null,
     version: row.version,
   };
 }
@@ -64,6 +73,7 @@ export interface EntityFilter {
   q?: Item[] | undefined;
   mq?: Item[] | undefined;
   orderBy?: OrderToken[] | undefined;
+  geo?: GeoQuery | undefined;
   limit: number;
   offset: number;
   count: boolean;
@@ -134,6 +144,12 @@ export interface TypeInfo {
   attrs: Record<string, string[]>;
 }
 
+const INSERT_COLUMNS = `tenant, id, type, service_path, attrs, attr_names, created_at, modified_at, expires_at,
+  geo, geo_min_lon, geo_min_lat, geo_max_lon, geo_max_lat`;
+const INSERT_VALUES = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14';
+const GEO_SET = `geo = $10, geo_min_lon = $11, geo_min_lat = $12, geo_max_lon = $13, geo_max_lat = $14`;
+
+/** $1…$14 of the statements above. */
 function rowValues(e: Entity): unknown[] {
   return [
     e.tenant,
@@ -145,6 +161,8 @@ function rowValues(e: Entity): unknown[] {
     new Date(e.created),
     new Date(e.modified),
     e.expires === null ? null : new Date(e.expires),
+    e.location ? JSON.stringify(e.location.geometry) : null,
+    ...(e.location ? e.location.bbox : [null, null, null, null]),
   ];
 }
 
@@ -184,51 +202,72 @@ export function createStore(db: Queryable, now: () => Date): Store {
     }
   }
 
+  /** Geo-queries: bounding-box prefilter in SQL, exact relation here, then order and page. */
+  async function geoQuery(
+    f: EntityFilter,
+    geo: GeoQuery,
+  ): Promise<{ entities: Entity[]; total: number | null }> {
+    const p = new Params();
+    let where = `${filterSql(f, p)} AND e.geo IS NOT NULL`;
+    if (geo.prefilter) {
+      const [minLon, minLat, maxLon, maxLat] = geo.prefilter;
+      where += ` AND e.geo_max_lon >= ${p.add(minLon)} AND e.geo_min_lon <= ${p.add(maxLon)}
+        AND e.geo_max_lat >= ${p.add(minLat)} AND e.geo_min_lat <= ${p.add(maxLat)}`;
+    }
+    const tokens = (f.orderBy ?? []).filter((t) => t.name !== 'geo:distance');
+    const rows = await run<Row>(
+      `SELECT ${COLUMNS} FROM broker.entities e WHERE ${where} ORDER BY ${orderSql(tokens, p)}`,
+      p.values,
+    );
+    let entities = rows.map(toEntity).filter((e) => geoMatches(geo, e.location!.geometry));
+    const byDistance = f.orderBy?.find((t) => t.name === 'geo:distance');
+    // Orion returns near results closest first unless another order is asked for.
+    if (byDistance || (geo.rel === 'near' && !f.orderBy)) {
+      const at = geo.geometry.coordinates as Position;
+      const d = new Map(entities.map((e) => [e, distanceTo(at, e.location!.geometry)]));
+      entities = entities.sort((a, b) => (d.get(a)! - d.get(b)!) * (byDistance?.descending ? -1 : 1));
+    }
+    return {
+      entities: entities.slice(f.offset, f.offset + f.limit),
+      total: f.count ? entities.length : null,
+    };
+  }
+
   return {
     async insert(e) {
       // One statement: a live entity with the same key wins (0 rows); an expired leftover is replaced.
       const { rowCount } = await db.query(
-        `INSERT INTO broker.entities AS old (tenant, id, type, service_path, attrs, attr_names, created_at, modified_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        `INSERT INTO broker.entities AS old (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES})
          ON CONFLICT (tenant, id, type, service_path) DO UPDATE SET attrs = EXCLUDED.attrs,
            attr_names = EXCLUDED.attr_names, created_at = EXCLUDED.created_at, modified_at = EXCLUDED.modified_at,
-           expires_at = EXCLUDED.expires_at, version = old.version + 1, seq = nextval('broker.entities_seq_seq')
-         WHERE old.expires_at <= $10`,
+           expires_at = EXCLUDED.expires_at, version = old.version + 1, seq = nextval('broker.entities_seq_seq'),
+           ${GEO_SET}
+         WHERE old.expires_at <= $15`,
         [...rowValues(e), now()],
       );
       return rowCount === 1;
     },
     async upsertMerge(e, overrideMetadata) {
       await db.query(
-        `INSERT INTO broker.entities AS old (tenant, id, type, service_path, attrs, attr_names, created_at, modified_at, expires_at)
-         VALUES ($1, $2, $3, $4, broker.strip_type_given($5), $6, $7, $8, $9)
+        `INSERT INTO broker.entities AS old (${INSERT_COLUMNS})
+         VALUES (${INSERT_VALUES.replace('$5', 'broker.strip_type_given($5)')})
          ON CONFLICT (tenant, id, type, service_path) DO UPDATE SET
-           attrs = CASE WHEN old.expires_at <= $10 THEN EXCLUDED.attrs ELSE broker.merge_attrs(old.attrs, $5, $11) END,
-           attr_names = CASE WHEN old.expires_at <= $10 THEN EXCLUDED.attr_names
+           attrs = CASE WHEN old.expires_at <= $15 THEN EXCLUDED.attrs ELSE broker.merge_attrs(old.attrs, $5, $16) END,
+           attr_names = CASE WHEN old.expires_at <= $15 THEN EXCLUDED.attr_names
              ELSE old.attr_names || ARRAY(SELECT n FROM unnest(EXCLUDED.attr_names) n WHERE n <> ALL (old.attr_names)) END,
-           created_at = CASE WHEN old.expires_at <= $10 THEN EXCLUDED.created_at ELSE old.created_at END,
+           created_at = CASE WHEN old.expires_at <= $15 THEN EXCLUDED.created_at ELSE old.created_at END,
            modified_at = EXCLUDED.modified_at,
-           expires_at = CASE WHEN $5::jsonb ? 'dateExpires' OR old.expires_at <= $10 THEN EXCLUDED.expires_at ELSE old.expires_at END,
+           expires_at = CASE WHEN $5::jsonb ? 'dateExpires' OR old.expires_at <= $15 THEN EXCLUDED.expires_at ELSE old.expires_at END,
            version = old.version + 1`,
         [...rowValues(e), now(), overrideMetadata],
       );
     },
     async update(e) {
       const { rowCount } = await db.query(
-        `UPDATE broker.entities SET attrs = $5, attr_names = $6, modified_at = $7, expires_at = $8,
-           version = version + 1
-         WHERE tenant = $1 AND id = $2 AND type = $3 AND service_path = $4 AND version = $9`,
-        [
-          e.tenant,
-          e.id,
-          e.type,
-          e.servicePath,
-          JSON.stringify(e.attrs),
-          e.attrNames,
-          new Date(e.modified),
-          e.expires === null ? null : new Date(e.expires),
-          e.version,
-        ],
+        `UPDATE broker.entities AS old SET attrs = $5, attr_names = $6, created_at = $7, modified_at = $8, expires_at = $9,
+           version = version + 1, ${GEO_SET}
+         WHERE tenant = $1 AND id = $2 AND type = $3 AND service_path = $4 AND version = $15`,
+        [...rowValues(e), e.version],
       );
       return rowCount === 1;
     },
@@ -250,6 +289,7 @@ export function createStore(db: Queryable, now: () => Date): Store {
       return rows.map(toEntity);
     },
     async query(f) {
+      if (f.geo) return geoQuery(f, f.geo);
       const p = new Params();
       const where = filterSql(f, p);
       const order = orderSql(f.orderBy ?? [], p);

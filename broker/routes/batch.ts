@@ -12,6 +12,7 @@ import {
   type Mode,
   mutate,
   newEntity,
+  refreshDerived,
 } from '../entity_ops.ts';
 import { badRequest, OrionError } from '../errors.ts';
 import {
@@ -24,6 +25,7 @@ import {
   noContent,
   options,
 } from '../http/request.ts';
+import { parseGeoQuery } from '../query/geo.ts';
 import { parseQuery } from '../query/simple_query.ts';
 import { renderEntities } from '../render.ts';
 import type { Selector } from '../store.ts';
@@ -101,6 +103,7 @@ export async function batchUpdate(ctx: BrokerContext, req: BrokerRequest): Promi
           for (const name of item.attrs.keys()) delete e.attrs[name];
           e.attrNames = e.attrNames.filter((n) => !item.attrs.has(n));
           e.modified = now;
+          refreshDerived(e);
           return { result: undefined, changed: [...item.attrs.keys()], touched: [...item.attrs.keys()] };
         }
         const r = applyAttrs(e, item.attrs, action, now, opts.has('overrideMetadata'));
@@ -154,9 +157,12 @@ export async function batchQuery(ctx: BrokerContext, req: BrokerRequest): Promis
     }
   }
   const expression = body['expression'] === undefined ? {} : asObject(body['expression']);
-  if (['georel', 'geometry', 'coords'].some((k) => k in expression)) {
-    throw new OrionError(501, 'NotImplemented', 'geo-queries are not implemented by this broker');
-  }
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const geo = parseGeoQuery(
+    str(expression['georel']),
+    str(expression['geometry']),
+    str(expression['coords']),
+  );
   const attrs = body['attrs'];
   if (attrs !== undefined && !(Array.isArray(attrs) && attrs.every((a) => typeof a === 'string'))) {
     throw badRequest('/attrs/ must be a JSON array of strings');
@@ -168,7 +174,8 @@ export async function batchQuery(ctx: BrokerContext, req: BrokerRequest): Promis
     selectors,
     q: typeof expression['q'] === 'string' ? parseQuery(expression['q']) : undefined,
     mq: typeof expression['mq'] === 'string' ? parseQuery(expression['mq'], true) : undefined,
-    orderBy: parseOrderBy(req.query.get('orderBy')),
+    orderBy: parseOrderBy(req.query.get('orderBy'), geo?.rel === 'near'),
+    geo,
     limit: integerParam(req, 'limit', 20),
     offset: integerParam(req, 'offset', 0),
     count: opts.has('count'),

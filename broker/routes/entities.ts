@@ -10,6 +10,7 @@ import {
   type Mode,
   mutate,
   newEntity,
+  refreshDerived,
 } from '../entity_ops.ts';
 import {
   alreadyExists,
@@ -31,6 +32,7 @@ import {
   options,
 } from '../http/request.ts';
 import type { Entity, JsonValue } from '../model.ts';
+import { GEO_TYPES, parseGeoQuery } from '../query/geo.ts';
 import { parseQuery } from '../query/simple_query.ts';
 import { renderAttr, renderEntities, renderEntity } from '../render.ts';
 import type { OrderToken } from '../store.ts';
@@ -48,7 +50,7 @@ export function location(entity: { id: string; type: string }): string {
   return `/v2/entities/${encodeURIComponent(entity.id)}?type=${encodeURIComponent(entity.type)}`;
 }
 
-export function parseOrderBy(raw: string | null): OrderToken[] | undefined {
+export function parseOrderBy(raw: string | null, near = false): OrderToken[] | undefined {
   if (raw === null) return undefined;
   const tokens = raw
     .split(',')
@@ -57,17 +59,10 @@ export function parseOrderBy(raw: string | null): OrderToken[] | undefined {
     );
   const names = tokens.map((t) => t.name);
   if (new Set(names).size !== names.length) throw badRequest('duplicate orderBy token detected');
-  if (names.includes('geo:distance')) throw badRequest('Orderby geo:distance is only valid with georel=near');
-  return tokens;
-}
-
-function geoUnsupported(req: BrokerRequest): void {
-  const present = ['georel', 'geometry', 'coords'].filter((p) => req.query.has(p));
-  if (present.length > 0 && present.length < 3) {
-    throw badRequest('partial geo expression: geometry, georel and coords have to be provided together');
+  if (names.includes('geo:distance') && !near) {
+    throw badRequest('Orderby geo:distance is only valid with georel=near');
   }
-  if (present.length === 3)
-    throw new OrionError(501, 'NotImplemented', 'geo-queries are not implemented by this broker');
+  return tokens;
 }
 
 export async function listEntities(ctx: BrokerContext, req: BrokerRequest): Promise<BrokerReply> {
@@ -78,7 +73,7 @@ export async function listEntities(ctx: BrokerContext, req: BrokerRequest): Prom
   const typePattern = req.query.get('typePattern') ?? undefined;
   if (ids && idPattern !== undefined) throw badRequest('Incompatible parameters: id, IdPattern');
   if (types && typePattern !== undefined) throw badRequest('Incompatible parameters: type, typePattern');
-  geoUnsupported(req);
+  const geo = parseGeoQuery(req.query.get('georel'), req.query.get('geometry'), req.query.get('coords'));
   const q = req.query.get('q');
   const mq = req.query.get('mq');
   const { entities, total } = await ctx.store.query({
@@ -90,7 +85,8 @@ export async function listEntities(ctx: BrokerContext, req: BrokerRequest): Prom
     typePattern,
     q: q === null ? undefined : parseQuery(q),
     mq: mq === null ? undefined : parseQuery(mq, true),
-    orderBy: parseOrderBy(req.query.get('orderBy')),
+    orderBy: parseOrderBy(req.query.get('orderBy'), geo?.rel === 'near'),
+    geo,
     limit: integerParam(req, 'limit', 20),
     offset: integerParam(req, 'offset', 0),
     count: opts.has('count'),
@@ -110,7 +106,8 @@ export async function createEntity(ctx: BrokerContext, req: BrokerRequest): Prom
   const servicePath = updatePath(req.headers['fiware-servicepath']);
   const now = ctx.now().getTime();
   const entity = newEntity(req.tenant, servicePath, id, type, attrs, now);
-  if (opts.has('upsert') && !ctx.watched(req.tenant)) {
+  const hasGeo = [...attrs.values()].some((a) => a.type !== undefined && GEO_TYPES.includes(a.type));
+  if (opts.has('upsert') && !ctx.watched(req.tenant) && !hasGeo) {
     // Nobody needs the previous state: create-or-append in one statement.
     for (const [name, input] of attrs) {
       if (input.type === undefined) Object.assign(entity.attrs[name]!, { typeGiven: false });
@@ -294,7 +291,7 @@ export async function deleteAttr(
     delete e.attrs[name];
     e.attrNames = e.attrNames.filter((n) => n !== name);
     e.modified = now;
-    if (name === 'dateExpires') e.expires = null;
+    refreshDerived(e);
     return { result: undefined, changed: [name], touched: [name] };
   });
   return noContent();

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { badRequest } from '../errors.ts';
 import type { JsonValue } from '../model.ts';
+import { parseGeoQuery } from '../query/geo.ts';
 import { parseQuery } from '../query/simple_query.ts';
 import { parseDate } from '../validate.ts';
 
@@ -31,7 +32,7 @@ export interface SubscriptionDoc {
     entities: SubjectEntity[];
     condition: {
       attrs: string[];
-      expression?: { q?: string; mq?: string };
+      expression?: { q?: string; mq?: string; georel?: string; geometry?: string; coords?: string };
       alterationTypes?: string[];
       notifyOnMetadataChange?: boolean;
     };
@@ -123,12 +124,16 @@ function parseSubject(raw: unknown): SubscriptionDoc['subject'] {
     if (c['expression'] !== undefined) {
       if (!isObject(c['expression'])) throw badRequest('expression must be an object');
       const ex = c['expression'];
-      if (['georel', 'geometry', 'coords'].some((k) => k in ex))
-        throw badRequest('geo expressions in subscriptions are not supported by this broker');
       condition.expression = {};
       if (typeof ex['q'] === 'string') {
         parseQuery(ex['q']);
         condition.expression.q = ex['q'];
+      }
+      const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+      if (parseGeoQuery(str(ex['georel']), str(ex['geometry']), str(ex['coords']))) {
+        condition.expression.georel = ex['georel'] as string;
+        condition.expression.geometry = ex['geometry'] as string;
+        condition.expression.coords = ex['coords'] as string;
       }
       if (typeof ex['mq'] === 'string') {
         parseQuery(ex['mq'], true);

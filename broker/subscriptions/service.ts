@@ -9,6 +9,7 @@ import type { Database, Logger } from '../../core/index.ts';
 import type { Change } from '../entity_ops.ts';
 import { badRequest, subscriptionNotFound } from '../errors.ts';
 import { type Entity, isoDate2, type JsonValue } from '../model.ts';
+import { type GeoQuery, geoMatches, parseGeoQuery } from '../query/geo.ts';
 import { type Item, matches, parseQuery } from '../query/simple_query.ts';
 import { renderEntity } from '../render.ts';
 import { inScopes, queryScopes } from '../tenancy.ts';
@@ -41,6 +42,7 @@ interface Live {
   doc: SubscriptionDoc;
   q: Item[];
   mq: Item[];
+  geo: GeoQuery | undefined;
   patterns: Array<{ id?: RegExp; type?: RegExp }>;
   runtime: Runtime;
   /** Notifications triggered (for the Fiware-Correlator `cbnotif` counter). */
@@ -70,9 +72,10 @@ export interface SubscriptionService {
   flush(): Promise<void>;
 }
 
-function compile(doc: SubscriptionDoc): Pick<Live, 'q' | 'mq' | 'patterns'> {
+function compile(doc: SubscriptionDoc): Pick<Live, 'q' | 'mq' | 'geo' | 'patterns'> {
   const ex = doc.subject.condition.expression;
   return {
+    geo: parseGeoQuery(ex?.georel, ex?.geometry, ex?.coords),
     q: ex?.q ? parseQuery(ex.q) : [],
     mq: ex?.mq ? parseQuery(ex.mq, true) : [],
     patterns: doc.subject.entities.map((e) => {
@@ -256,6 +259,8 @@ export function createSubscriptionService(deps: {
     if (cond.attrs.length > 0 && !cond.attrs.some((a) => relevant.includes(a))) return false;
     if (live.q.length > 0 && !matches(change.entity, live.q)) return false;
     if (live.mq.length > 0 && !matches(change.entity, live.mq)) return false;
+    if (live.geo && !(change.entity.location && geoMatches(live.geo, change.entity.location.geometry)))
+      return false;
     return true;
   }
 

@@ -231,19 +231,4 @@ describe('broker: queries (q, mq, orderBy, pagination, representations, builtins
       201,
     );
   });
-
-  it('geo-queries are refused explicitly (not implemented), partial geo expressions with Orion text', async () => {
-    const partial = await call(b.url, 'GET', '/v2/entities?georel=near', { headers: h });
-    assert.deepEqual(partial.body, {
-      error: 'BadRequest',
-      description: 'partial geo expression: geometry, georel and coords have to be provided together',
-    });
-    const full = await call(
-      b.url,
-      'GET',
-      '/v2/entities?georel=near;maxDistance:1000&geometry=point&coords=35.0,135.0',
-      { headers: h },
-    );
-    assert.equal(full.status, 501);
-  });
 });
