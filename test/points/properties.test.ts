@@ -13,6 +13,8 @@ type Op =
   | { op: 'pay'; resident: number; merchant: number; amount: number }
   | { op: 'advance'; days: number }
   | { op: 'reverse'; pick: number }
+  | { op: 'earn'; resident: number; amount: number }
+  | { op: 'exchange'; resident: number; amount: number }
   | { op: 'replay'; pick: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -30,6 +32,16 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   }),
   fc.record({ op: fc.constant('advance' as const), days: fc.integer({ min: 1, max: 40 }) }),
   fc.record({ op: fc.constant('reverse' as const), pick: fc.nat() }),
+  fc.record({
+    op: fc.constant('earn' as const),
+    resident: fc.integer({ min: 0, max: 3 }),
+    amount: fc.integer({ min: 1, max: 500 }),
+  }),
+  fc.record({
+    op: fc.constant('exchange' as const),
+    resident: fc.integer({ min: 0, max: 3 }),
+    amount: fc.integer({ min: 1, max: 400 }),
+  }),
   fc.record({ op: fc.constant('replay' as const), pick: fc.nat() }),
 );
 
@@ -43,7 +55,34 @@ const EXPECTED_FAILURES = new Set([
 describe('points ledger properties', () => {
   let f: PointsFixture;
   before(async () => {
-    f = await startPoints({ pool: 20_000 });
+    f = await startPoints({ pool: 20_000, ports: { exchangePolicy: { mayExchange: async () => true } } });
+    await f.points.createCurrency(
+      { code: 'steps', municipality: 'saijo', name: '歩数ポイント', service: 'walk-app' },
+      STAFF,
+    );
+    await f.points.createPointType(
+      { currency: 'steps', code: 'walk', name: '歩数', validityDays: 20, issuer: 'walk-app' },
+      STAFF,
+    );
+    await f.points.createPool({ currency: 'steps', pool: 'walk-app' }, STAFF);
+    await f.points.fundPool({
+      currency: 'steps',
+      pool: 'walk-app',
+      amount: 1_000_000,
+      idempotency: newKey(),
+      actor: STAFF,
+    });
+    await f.points.setRate(
+      {
+        source: 'steps',
+        target: 'saijo-lsp',
+        targetPointType: 'health',
+        rateNum: 3,
+        rateDen: 4,
+        rounding: 'round',
+      },
+      STAFF,
+    );
   });
   after(() => f.t.stop());
 
@@ -93,6 +132,32 @@ describe('points ledger properties', () => {
                 idempotency: key,
                 actor: 'client:pos',
               });
+          } else if (o.op === 'earn') {
+            const key = newKey('walk');
+            call = () =>
+              f.points.grant({
+                currency: 'steps',
+                pool: 'walk-app',
+                resident: resident(o.resident),
+                amount: o.amount,
+                pointType: 'walk',
+                idempotency: key,
+                actor: 'client:walk-app',
+              });
+          } else if (o.op === 'exchange') {
+            const eventId = newKey('ex').key;
+            call = () =>
+              f.points
+                .exchange({
+                  service: 'walk-app',
+                  eventId,
+                  resident: resident(o.resident),
+                  source: 'steps',
+                  target: 'saijo-lsp',
+                  amount: o.amount,
+                  actor: 'client:walk-app',
+                })
+                .then((e) => ({ journalId: e.holdJournalId }));
           } else if (o.op === 'advance') {
             f.clock.now = new Date(f.clock.now.getTime() + o.days * 86_400_000);
             await f.points.runExpiry();
