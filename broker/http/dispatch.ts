@@ -51,6 +51,7 @@ const ROUTES: Array<[RegExp, Partial<Record<string, Handler>>]> = [
   [on('/v2/types'),                             { GET: types.listTypes }],
   [on(`/v2/types/${ID}`),                       { GET: types.getType }],
   [on('/v2/op/update'),                         { POST: batch.batchUpdate }],
+  [on('/v2/op/notify'),                         { POST: batch.notify }],
   [on('/v2/op/query'),                          { POST: batch.batchQuery }],
   [on('/v2/subscriptions'),                     { GET: (e, r) => subscriptions.listSubscriptions(e.subscriptions, r), POST: (e, r) => subscriptions.createSubscription(e.subscriptions, r) }],
   [on(`/v2/subscriptions/${ID}`),               { GET: (e, r, p) => subscriptions.getSubscription(e.subscriptions, r, p), PATCH: (e, r, p) => subscriptions.patchSubscription(e.subscriptions, r, p), DELETE: (e, r, p) => subscriptions.deleteSubscription(e.subscriptions, r, p) }],

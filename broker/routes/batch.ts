@@ -65,6 +65,30 @@ export async function batchUpdate(ctx: BrokerContext, req: BrokerRequest): Promi
   const raw = body['entities'];
   if (!Array.isArray(raw)) throw badRequest('Invalid JSON payload: /entities/ must be a JSON array');
   if (raw.length === 0) throw badRequest('empty entities vector');
+  return applyBatch(ctx, req, action, raw, opts);
+}
+
+/**
+ * `POST /v2/op/notify`: a notification payload (as another broker sends it) applied like
+ * `op/update` with `append`.
+ */
+export async function notify(ctx: BrokerContext, req: BrokerRequest): Promise<BrokerReply> {
+  const opts = options(req);
+  if (opts.has('keyValues')) throw badRequest('Invalid value for URI param /options/');
+  const body = asObject(jsonBody(req));
+  if (typeof body['subscriptionId'] !== 'string') throw badRequest('/subscriptionId/ must be a JSON String');
+  if (!Array.isArray(body['data'])) throw badRequest('/data/ must be a JSON Array');
+  if (body['data'].length === 0) throw badRequest('empty entities vector');
+  return applyBatch(ctx, req, 'append', body['data'], opts);
+}
+
+async function applyBatch(
+  ctx: BrokerContext,
+  req: BrokerRequest,
+  action: Mode | 'delete',
+  raw: unknown[],
+  opts: Set<string>,
+): Promise<BrokerReply> {
   // Validate every entity before applying any, so a malformed item changes nothing.
   const items: Item[] = raw.map((e) => {
     const o = asObject(e);

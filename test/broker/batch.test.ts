@@ -105,6 +105,31 @@ describe('broker: batch update', () => {
     assert.deepEqual(await kv('B2'), { id: 'B2', type: 'T', z: 5 });
   });
 
+  it('POST /v2/op/notify applies a notification payload as append', async () => {
+    const r = await call(b.url, 'POST', '/v2/op/notify', {
+      headers: h,
+      body: {
+        subscriptionId: '0123456789abcdef01234567',
+        data: [{ id: 'N1', type: 'T', a: { type: 'Number', value: 7, metadata: {} } }],
+      },
+    });
+    assert.equal(r.status, 204);
+    assert.deepEqual(await kv('N1'), { id: 'N1', type: 'T', a: 7 });
+    const bad = await call(b.url, 'POST', '/v2/op/notify', {
+      headers: h,
+      body: { subscriptionId: 1, data: [] },
+    });
+    assert.deepEqual(bad.body, {
+      error: 'BadRequest',
+      description: '/subscriptionId/ must be a JSON String',
+    });
+    const noData = await call(b.url, 'POST', '/v2/op/notify', {
+      headers: h,
+      body: { subscriptionId: 'x', data: {} },
+    });
+    assert.deepEqual(noData.body, { error: 'BadRequest', description: '/data/ must be a JSON Array' });
+  });
+
   it('refuses malformed batches before applying anything', async () => {
     const action = await call(b.url, 'POST', '/v2/op/update', {
       headers: h,
