@@ -16,6 +16,8 @@ import type Provider from 'oidc-provider';
 import { type ModuleContext, type ModuleFactory, ProblemError, type TsunaguModule } from '../core/index.ts';
 import { type Accounts, createAccounts } from './accounts/accounts.ts';
 import { createFindAccount } from './accounts/find_account.ts';
+import { identityAdminRoutes } from './accounts/identity_admin_routes.ts';
+import { createLinkChanges, type LinkChanges } from './accounts/link_changes.ts';
 import { clientAdminRoutes } from './clients/admin_routes.ts';
 import { type ClientRegistry, createClientRegistry } from './clients/client_registry.ts';
 import { createFederation, type Federation, type UpstreamConfig } from './federation/upstream_federation.ts';
@@ -33,6 +35,7 @@ import { captureRequestContext, runWithRequest } from './request_context.ts';
 import { idpMigrations } from './schema.ts';
 
 export type { AccountRecord, Accounts, VerifiedProfile } from './accounts/accounts.ts';
+export type { LinkChange, LinkChangeRequest, LinkChanges, LinkEvent } from './accounts/link_changes.ts';
 export type { ClientRegistry, PartnerClient, PartnerClientInput } from './clients/client_registry.ts';
 export type { Federation, FederationOutcome, UpstreamConfig } from './federation/upstream_federation.ts';
 export type { IdentityProofing, ProofingResult } from './jpki/identity_proofing.ts';
@@ -51,6 +54,8 @@ export interface IdpServices {
   proofing: IdentityProofing;
   /** Upstream OpenID providers: our redirect URI is `${PUBLIC_URL}/idp/federation/callback`. */
   federation: Federation;
+  /** Corrections of wrong links (two approvers) and the partner services' link events. */
+  links: LinkChanges;
   /** Adds fresh signing keys, retires the current ones (still published) and reloads the provider. */
   rotateSigningKeys(actor: string): Promise<string[]>;
   /** The running provider (after start). */
@@ -189,6 +194,7 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
   };
 
   const admin = clientAdminRoutes(ctx, clients);
+  const links = createLinkChanges({ db, audit, sealer, accounts, now });
   const proofing = createIdentityProofing({
     db,
     audit,
@@ -209,6 +215,7 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
     now,
   });
   const interactions = interactionRoutes({ ctx, provider: running, proofing, federation });
+  const identityRoutes = identityAdminRoutes(ctx, links, proofing);
 
   let sweeper: NodeJS.Timeout | undefined;
   return {
@@ -220,6 +227,8 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
       { prefix: '/oidc', router: oidc, parseBody: false },
       { prefix: '/idp', router: interactions.router },
       { prefix: '/api/admin/idp', router: admin.router },
+      { prefix: '/api/admin/idp', router: identityRoutes.admin.router },
+      { prefix: '/api/idp', router: identityRoutes.partner.router },
     ],
     services: {
       issuer,
@@ -228,6 +237,7 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
       clients,
       proofing,
       federation,
+      links,
       provider: running,
       async rotateSigningKeys(actor) {
         const kids = await keys.rotate();

@@ -140,4 +140,34 @@ export const idpMigrations: readonly Migration[] = [
       CREATE INDEX federation_states_expiry ON idp.federation_states (expires_at);
     `,
   },
+  {
+    id: '004_link_changes',
+    sql: `
+      -- Corrections of wrong links (unlink, split, merge, review decisions): proposed by one staff
+      -- member, applied only when a second, different one approves.
+      CREATE TABLE idp.link_changes (
+        id           bigserial   PRIMARY KEY,
+        operation    text        NOT NULL CHECK (operation IN ('unlink', 'split', 'merge', 'review')),
+        params       jsonb       NOT NULL,
+        reason       text        NOT NULL,
+        status       text        NOT NULL CHECK (status IN ('proposed', 'applied', 'failed')),
+        proposed_by  text        NOT NULL,
+        approved_by  text,
+        result       jsonb,
+        created_at   timestamptz NOT NULL,
+        decided_at   timestamptz
+      );
+
+      -- What partner services must hear about (OpenID RISC-style), per service and pairwise subject.
+      CREATE TABLE idp.link_events (
+        id          bigserial   PRIMARY KEY,
+        client_id   text        NOT NULL,
+        type        text        NOT NULL,
+        subjects    text[]      NOT NULL,
+        change_id   bigint      NOT NULL REFERENCES idp.link_changes (id),
+        created_at  timestamptz NOT NULL
+      );
+      CREATE INDEX link_events_client ON idp.link_events (client_id, id);
+    `,
+  },
 ];

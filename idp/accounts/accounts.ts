@@ -123,8 +123,11 @@ export function createAccounts(db: Database, sealer: Sealer, now: () => Date): A
       return sub;
     },
     async commonIdForSubject(clientId, sub) {
+      // A merged-away ID answers with the ID it was merged into.
       const { rows } = await db.query<{ common_id: string }>(
-        'SELECT common_id FROM idp.pairwise_subjects WHERE client_id = $1 AND sub = $2',
+        `SELECT COALESCE(a.merged_into, p.common_id) AS common_id
+           FROM idp.pairwise_subjects p JOIN idp.accounts a ON a.common_id = p.common_id
+          WHERE p.client_id = $1 AND p.sub = $2`,
         [clientId, sub],
       );
       return rows[0]?.common_id;
