@@ -17,10 +17,11 @@ import { pointsMigrations } from './migrations/index.ts';
 import { type PointsPorts, portResolver } from './ports.ts';
 import { adminRouter } from './routes/admin_api.ts';
 import { partnerRouter } from './routes/partner_api.ts';
+import { createSettlementService, type SettlementService } from './settlement_service.ts';
 import { jstDate } from './time.ts';
 
 export type { ExchangePolicy, ExternalWallet, PointsNotifier, PointsPorts } from './ports.ts';
-export type PointsService = LedgerService & ExchangeService;
+export type PointsService = LedgerService & ExchangeService & SettlementService;
 
 /** The module with explicit ports (tests, custom assemblies); the plain factory finds them in services. */
 export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsService> {
@@ -28,7 +29,11 @@ export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsSe
     const ports = portResolver(explicit, ctx.services);
     const deps = { db: ctx.db, audit: ctx.audit, logger: ctx.logger, now: ctx.now, ports };
     const ledger = createLedgerService(deps);
-    const points: PointsService = { ...ledger, ...createExchangeService({ ...deps, ledger }) };
+    const points: PointsService = {
+      ...ledger,
+      ...createExchangeService({ ...deps, ledger }),
+      ...createSettlementService({ ...deps, ledger }),
+    };
     let timer: NodeJS.Timeout | undefined;
     let lastExpiryDay = '';
     return {

@@ -10,6 +10,8 @@
  *   POST /expiry/run                                            expire what is due now
  *   POST /exchange-rates                                        rate, rounding, min/max per (source, target)
  *   POST /exchanges/:id/settle  /exchanges/:id/void             finish a pending exchange by hand
+ *   PUT  /merchants/:id/bank                                    payout bank account
+ *   POST /settlements  GET /settlements  POST /settlements/zengin   settle a period, list, 全銀 file
  *   GET  /invariants                                            ledger health
  *   GET  /currencies/:currency/balances/:holder, /history/:holder
  */
@@ -21,6 +23,16 @@ import { idempotencyKey, sendJournal } from './idempotency_key.ts';
 import { amount, balanceParams, code, holder, isoTime, journalSchema } from './schemas.ts';
 
 export const ADMIN_PREFIX = '/api/points/admin';
+
+const BANK_PROPS = {
+  bankCode: { type: 'string', pattern: '^[0-9]{4}$' },
+  bankName: { type: 'string', maxLength: 15 },
+  branchCode: { type: 'string', pattern: '^[0-9]{3}$' },
+  branchName: { type: 'string', maxLength: 15 },
+  accountType: { enum: ['1', '2', '4', '9'] },
+  accountNumber: { type: 'string', pattern: '^[0-9]{7}$' },
+  holderKana: { type: 'string', minLength: 1, maxLength: 30 },
+};
 
 export function adminRouter(ctx: ModuleContext, ledger: PointsService) {
   const { router, route } = ctx.http.createRouter(ADMIN_PREFIX);
@@ -357,6 +369,120 @@ export function adminRouter(ctx: ModuleContext, ledger: PointsService) {
     ...guard,
     async (req, res) => {
       res.json(await ledger.voidExchange(req.params['id'] as string, req.body.reason, staff(req)));
+    },
+  );
+
+  const bankSchema = {
+    type: 'object',
+    additionalProperties: false,
+    required: [
+      'bankCode',
+      'bankName',
+      'branchCode',
+      'branchName',
+      'accountType',
+      'accountNumber',
+      'holderKana',
+    ],
+    properties: BANK_PROPS,
+  };
+  const periodProps = { currency: code, from: isoTime, to: isoTime };
+
+  route(
+    {
+      method: 'put',
+      path: '/merchants/:id/bank',
+      summary: "Set a merchant's payout bank account",
+      tags,
+      security,
+      params: { type: 'object', properties: { id: code } },
+      body: bankSchema,
+    },
+    ...guard,
+    async (req, res) => {
+      await ledger.setMerchantBank(req.params['id'] as string, req.body, staff(req));
+      res.status(204).end();
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/settlements',
+      summary: 'Settle every merchant for a period (received − cashback, circulated points only)',
+      tags,
+      security,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['currency', 'from', 'to'],
+        properties: periodProps,
+      },
+    },
+    ...guard,
+    async (req, res) => {
+      res.status(201).json({ settlements: await ledger.settle({ ...req.body, actor: staff(req) }) });
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/settlements',
+      summary: 'Settlements of a period',
+      tags,
+      security,
+      query: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['currency', 'from', 'to'],
+        properties: periodProps,
+      },
+    },
+    ...guard,
+    async (req, res) => {
+      res.json({
+        settlements: await ledger.settlements(
+          req.query as unknown as { currency: string; from: string; to: string },
+        ),
+      });
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/settlements/zengin',
+      summary: "The period's payouts as a 全銀 総合振込 file (Shift_JIS, 120-byte records)",
+      tags,
+      security,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['currency', 'from', 'to', 'requester'],
+        properties: {
+          ...periodProps,
+          requester: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['code', 'nameKana', 'transferDate', 'account'],
+            properties: {
+              code: { type: 'string', pattern: '^[0-9]{10}$' },
+              nameKana: { type: 'string', minLength: 1, maxLength: 40 },
+              transferDate: { type: 'string', format: 'date' },
+              account: bankSchema,
+            },
+          },
+        },
+      },
+    },
+    ...guard,
+    async (req, res) => {
+      const file = await ledger.exportZengin({ ...req.body, actor: staff(req) });
+      res
+        .type('application/octet-stream')
+        .set('Content-Disposition', 'attachment; filename="zengin.txt"')
+        .send(file);
     },
   );
 
