@@ -99,6 +99,13 @@ const base = await new Promise<string>((resolve) => {
   });
 });
 const pool = new pg.Pool({ connectionString: pgServer.url, max: 32 });
+// Interrupted runs still stop the broker and the throwaway PostgreSQL.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    child.kill('SIGTERM');
+    child.once('exit', () => void pgServer.stop().finally(() => process.exit(130)));
+  });
+}
 const receiver = http.createServer();
 
 try {

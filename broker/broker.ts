@@ -168,6 +168,7 @@ export function createBroker(deps: {
       if (timer) clearInterval(timer);
       await notifier.stop();
       await subscriptions.flush();
+      await subscriptions.close();
     },
   };
 }

@@ -283,7 +283,8 @@ export function createStore(db: Queryable, now: () => Date): Store {
       const where = [`e.tenant = ${p.add(tenant)}`, `e.id = ${p.add(id)}`, scopeSql(scopes, p), liveSql(p)];
       if (type !== undefined) where.push(`e.type = ${p.add(type)}`);
       const rows = await run<Row>(
-        `SELECT ${COLUMNS} FROM broker.entities e WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT 2`,
+        // No ORDER BY: the planner would walk the (tenant, type, seq) index instead of the key.
+        `SELECT ${COLUMNS} FROM broker.entities e WHERE ${where.join(' AND ')} LIMIT 2`,
         p.values,
       );
       return rows.map(toEntity);

@@ -30,7 +30,7 @@ export async function createSubscription(
 
 export async function listSubscriptions(subs: SubscriptionService, req: BrokerRequest): Promise<BrokerReply> {
   const opts = options(req);
-  const all = subs.list(req.tenant);
+  const all = await subs.list(req.tenant);
   const offset = integerParam(req, 'offset', 0);
   const page = all.slice(offset, offset + integerParam(req, 'limit', 20));
   const headers: Record<string, string> = opts.has('count')
@@ -44,7 +44,7 @@ export async function getSubscription(
   req: BrokerRequest,
   [id]: string[],
 ): Promise<BrokerReply> {
-  return { status: 200, json: subs.get(req.tenant, subscriptionId(id!)) };
+  return { status: 200, json: await subs.get(req.tenant, subscriptionId(id!)) };
 }
 
 export async function patchSubscription(

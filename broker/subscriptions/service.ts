@@ -5,6 +5,7 @@
  * failsCounter). Changes are matched synchronously but delivered through the notifier's queue, so
  * a slow receiver never delays an update.
  */
+import type pg from 'pg';
 import type { Database, Logger } from '../../core/index.ts';
 import type { Change } from '../entity_ops.ts';
 import { badRequest, subscriptionNotFound } from '../errors.ts';
@@ -61,8 +62,8 @@ export interface SubscriptionService {
     servicePathHeader: string | undefined,
     body: Record<string, unknown>,
   ): Promise<string>;
-  get(tenant: string, id: string): unknown;
-  list(tenant: string): unknown[];
+  get(tenant: string, id: string): Promise<unknown>;
+  list(tenant: string): Promise<unknown[]>;
   update(tenant: string, id: string, body: Record<string, unknown>): Promise<void>;
   remove(tenant: string, id: string): Promise<void>;
   onChange(change: Change): void;
@@ -70,7 +71,30 @@ export interface SubscriptionService {
   hasAny(tenant: string): boolean;
   /** Waits until every runtime update triggered so far is stored. */
   flush(): Promise<void>;
+  /** Stops listening for other processes' changes. */
+  close(): Promise<void>;
 }
+
+/** A row of broker.subscriptions. */
+interface Row {
+  tenant: string;
+  id: string;
+  service_path: string;
+  seq: string;
+  doc: SubscriptionDoc;
+  status: string;
+  times_sent: string;
+  fails_counter: number;
+  last_notification: Date | null;
+  last_success: Date | null;
+  last_success_code: number | null;
+  last_failure: Date | null;
+  last_failure_reason: string | null;
+}
+
+const CHANNEL = 'broker_subscriptions';
+/** Full reload of the subscription cache, in case a change notice from another process was missed. */
+const RELOAD_MS = 60_000;
 
 function compile(doc: SubscriptionDoc): Pick<Live, 'q' | 'mq' | 'geo' | 'patterns'> {
   const ex = doc.subject.condition.expression;
@@ -125,12 +149,6 @@ export function createSubscriptionService(deps: {
     return map;
   }
 
-  function find(tenant: string, id: string): Live {
-    const live = byTenant.get(tenant)?.get(id);
-    if (!live) throw subscriptionNotFound();
-    return live;
-  }
-
   function checkTargets(doc: SubscriptionDoc): void {
     const url = doc.notification.http?.url ?? doc.notification.httpCustom?.url;
     if (url && !url.includes('${') && !policy.allows(new URL(url))) {
@@ -138,15 +156,16 @@ export function createSubscriptionService(deps: {
     }
   }
 
-  function statusOf(live: Live): string {
-    const doc = live.doc;
+  function statusOf(row: Row): string {
+    const doc = row.doc;
     if (doc.expires && Date.parse(doc.expires) <= now().getTime()) return 'expired';
-    if (doc.status === 'active' && live.runtime.failsCounter > 0) return 'failed';
-    return doc.status;
+    if (row.status === 'active' && row.fails_counter > 0) return 'failed';
+    return row.status;
   }
 
-  function render(live: Live): Record<string, unknown> {
-    const { doc, runtime } = live;
+  /** Orion's rendering of a subscription, from its stored row (the truth shared by every process). */
+  function render(row: Row): Record<string, unknown> {
+    const doc = row.doc;
     const notification: Record<string, unknown> = {};
     if (doc.notification.exceptAttrs) notification['exceptAttrs'] = doc.notification.exceptAttrs;
     else notification['attrs'] = doc.notification.attrs ?? [];
@@ -158,60 +177,87 @@ export function createSubscriptionService(deps: {
     if (doc.notification.maxFailsLimit !== undefined)
       notification['maxFailsLimit'] = doc.notification.maxFailsLimit;
     notification['covered'] = doc.notification.covered;
-    if (runtime.timesSent > 0) notification['timesSent'] = runtime.timesSent;
-    if (runtime.lastNotification !== null)
-      notification['lastNotification'] = isoDate2(runtime.lastNotification);
-    if (runtime.lastFailure !== null) {
-      notification['lastFailure'] = isoDate2(runtime.lastFailure);
-      if (runtime.lastFailureReason !== null) notification['lastFailureReason'] = runtime.lastFailureReason;
+    const timesSent = Number(row.times_sent);
+    if (timesSent > 0) notification['timesSent'] = timesSent;
+    if (row.last_notification) notification['lastNotification'] = isoDate2(row.last_notification.getTime());
+    if (row.last_failure) {
+      notification['lastFailure'] = isoDate2(row.last_failure.getTime());
+      if (row.last_failure_reason !== null) notification['lastFailureReason'] = row.last_failure_reason;
     }
-    if (runtime.lastSuccess !== null) {
-      notification['lastSuccess'] = isoDate2(runtime.lastSuccess);
-      if (runtime.lastSuccessCode !== null) notification['lastSuccessCode'] = runtime.lastSuccessCode;
+    if (row.last_success) {
+      notification['lastSuccess'] = isoDate2(row.last_success.getTime());
+      if (row.last_success_code !== null) notification['lastSuccessCode'] = row.last_success_code;
     }
-    if (runtime.timesSent > 0 || runtime.failsCounter > 0)
-      notification['failsCounter'] = runtime.failsCounter;
+    if (timesSent > 0 || row.fails_counter > 0) notification['failsCounter'] = row.fails_counter;
     const condition: Record<string, unknown> = { attrs: doc.subject.condition.attrs };
     if (doc.subject.condition.expression) condition['expression'] = doc.subject.condition.expression;
     if (doc.subject.condition.alterationTypes)
       condition['alterationTypes'] = doc.subject.condition.alterationTypes;
     condition['notifyOnMetadataChange'] = doc.subject.condition.notifyOnMetadataChange ?? true;
     return {
-      id: live.id,
+      id: row.id,
       ...(doc.description === undefined ? {} : { description: doc.description }),
       subject: { entities: doc.subject.entities, condition },
       notification,
       ...(doc.expires === undefined ? {} : { expires: doc.expires }),
       ...(doc.throttling === undefined ? {} : { throttling: doc.throttling }),
-      status: statusOf(live),
+      status: statusOf(row),
     };
   }
 
-  function persist(live: Live): void {
-    const r = live.runtime;
-    const at = (ms: number | null) => (ms === null ? null : new Date(ms));
+  /** Queues a statement after the previous runtime writes (keeps their order, lets flush() wait). */
+  function write(sql: string, values: unknown[], then?: (rows: Row[]) => void): void {
     writes = writes
-      .then(() =>
-        db.query(
-          `UPDATE broker.subscriptions SET doc = $3, status = $4, times_sent = $5, fails_counter = $6,
-             last_notification = $7, last_success = $8, last_success_code = $9, last_failure = $10,
-             last_failure_reason = $11 WHERE tenant = $1 AND id = $2`,
-          [
-            live.tenant,
-            live.id,
-            JSON.stringify(live.doc),
-            live.doc.status,
-            r.timesSent,
-            r.failsCounter,
-            at(r.lastNotification),
-            at(r.lastSuccess),
-            r.lastSuccessCode,
-            at(r.lastFailure),
-            r.lastFailureReason,
-          ],
-        ),
-      )
+      .then(async () => {
+        const { rows } = await db.query<Row>(sql, values);
+        then?.(rows);
+      })
       .catch((error) => logger.error({ err: error }, 'broker: storing subscription runtime failed'));
+  }
+
+  function announce(tenant: string, id: string): void {
+    write('SELECT pg_notify($1, $2)', [CHANNEL, `${tenant}\n${id}`]);
+  }
+
+  function fromRow(row: Row, previous: Live | undefined): Live {
+    return {
+      tenant: row.tenant,
+      id: row.id,
+      servicePath: row.service_path,
+      seq: Number(row.seq),
+      doc: { ...row.doc, status: row.status as SubscriptionDoc['status'] },
+      ...compile(row.doc),
+      runtime: previous?.runtime ?? {
+        ...emptyRuntime(),
+        lastNotification: row.last_notification ? row.last_notification.getTime() : null,
+      },
+      triggered: previous?.triggered ?? Number(row.times_sent),
+    };
+  }
+
+  async function reload(tenant?: string, id?: string): Promise<void> {
+    const { rows } =
+      id === undefined
+        ? await db.query<Row>('SELECT * FROM broker.subscriptions ORDER BY seq')
+        : await db.query<Row>('SELECT * FROM broker.subscriptions WHERE tenant = $1 AND id = $2', [
+            tenant,
+            id,
+          ]);
+    if (id === undefined) {
+      const old = byTenant;
+      const fresh = new Map<string, Map<string, Live>>();
+      for (const row of rows) {
+        const map = fresh.get(row.tenant) ?? new Map<string, Live>();
+        fresh.set(row.tenant, map);
+        map.set(row.id, fromRow(row, old.get(row.tenant)?.get(row.id)));
+      }
+      byTenant.clear();
+      for (const [t, m] of fresh) byTenant.set(t, m);
+      return;
+    }
+    const row = rows[0];
+    if (!row) byTenant.get(tenant!)?.delete(id);
+    else tenantMap(tenant!).set(id, fromRow(row, byTenant.get(tenant!)?.get(id)));
   }
 
   // ---- matching ---------------------------------------------------------------------------
@@ -346,7 +392,15 @@ export function createSubscriptionService(deps: {
     const nowMs = now().getTime();
     live.triggered += 1;
     live.runtime.lastNotification = nowMs;
-    if (live.doc.status === 'oneshot') live.doc.status = 'inactive';
+    if (live.doc.status === 'oneshot') {
+      live.doc.status = 'inactive';
+      write(
+        `UPDATE broker.subscriptions SET status = 'inactive', doc = jsonb_set(doc, '{status}', '"inactive"')
+          WHERE tenant = $1 AND id = $2`,
+        [live.tenant, live.id],
+      );
+      announce(live.tenant, live.id);
+    }
     let url: URL;
     let method = 'POST';
     let body: Buffer;
@@ -414,60 +468,68 @@ export function createSubscriptionService(deps: {
   }
 
   function complete(live: Live, outcome: { ok: true; status: number } | { ok: false; reason: string }): void {
-    const r = live.runtime;
-    const at = now().getTime();
-    r.timesSent += 1;
-    if (outcome.ok) {
-      r.lastSuccess = at;
-      r.lastSuccessCode = outcome.status;
-      r.failsCounter = 0;
-    } else {
-      r.lastFailure = at;
-      r.lastFailureReason = outcome.reason;
-      r.failsCounter += 1;
-      const limit = live.doc.notification.maxFailsLimit;
-      if (limit !== undefined && r.failsCounter >= limit) live.doc.status = 'inactive';
-    }
-    persist(live);
+    const at = new Date(now().getTime());
+    const notified = new Date(live.runtime.lastNotification ?? at.getTime());
+    const limit = live.doc.notification.maxFailsLimit ?? null;
+    // Increments, not absolute values: several broker processes may notify for one subscription.
+    write(
+      `UPDATE broker.subscriptions SET times_sent = times_sent + 1,
+         last_notification = GREATEST(last_notification, $3),
+         last_success = CASE WHEN $4 THEN $5 ELSE last_success END,
+         last_success_code = CASE WHEN $4 THEN $6 ELSE last_success_code END,
+         last_failure = CASE WHEN $4 THEN last_failure ELSE $5 END,
+         last_failure_reason = CASE WHEN $4 THEN last_failure_reason ELSE $7 END,
+         fails_counter = CASE WHEN $4 THEN 0 ELSE fails_counter + 1 END,
+         status = CASE WHEN NOT $4 AND $8::int IS NOT NULL AND fails_counter + 1 >= $8::int THEN 'inactive' ELSE status END,
+         doc = CASE WHEN NOT $4 AND $8::int IS NOT NULL AND fails_counter + 1 >= $8::int
+                 THEN jsonb_set(doc, '{status}', '"inactive"') ELSE doc END
+       WHERE tenant = $1 AND id = $2 RETURNING status`,
+      [
+        live.tenant,
+        live.id,
+        notified,
+        outcome.ok,
+        at,
+        outcome.ok ? outcome.status : null,
+        outcome.ok ? null : outcome.reason,
+        limit,
+      ],
+      (rows) => {
+        if (rows[0]?.status === 'inactive' && live.doc.status !== 'inactive') {
+          live.doc.status = 'inactive';
+          announce(live.tenant, live.id);
+        }
+      },
+    );
   }
+
+  let listener: pg.PoolClient | undefined;
+  let timer: NodeJS.Timeout | undefined;
 
   return {
     async load() {
-      const { rows } = await db.query<{
-        tenant: string;
-        id: string;
-        service_path: string;
-        seq: string;
-        doc: SubscriptionDoc;
-        times_sent: string;
-        fails_counter: number;
-        last_notification: Date | null;
-        last_success: Date | null;
-        last_success_code: number | null;
-        last_failure: Date | null;
-        last_failure_reason: string | null;
-      }>('SELECT * FROM broker.subscriptions ORDER BY seq');
-      byTenant.clear();
-      const ms = (d: Date | null) => (d ? d.getTime() : null);
-      for (const row of rows) {
-        tenantMap(row.tenant).set(row.id, {
-          tenant: row.tenant,
-          id: row.id,
-          servicePath: row.service_path,
-          seq: Number(row.seq),
-          doc: row.doc,
-          ...compile(row.doc),
-          runtime: {
-            timesSent: Number(row.times_sent),
-            failsCounter: row.fails_counter,
-            lastNotification: ms(row.last_notification),
-            lastSuccess: ms(row.last_success),
-            lastSuccessCode: row.last_success_code,
-            lastFailure: ms(row.last_failure),
-            lastFailureReason: row.last_failure_reason,
-          },
-          triggered: Number(row.times_sent),
-        });
+      await reload();
+      listener = await db.pool.connect();
+      listener.on('notification', (message) => {
+        const [tenant, id] = (message.payload ?? '').split('\n');
+        if (tenant === undefined || id === undefined) return;
+        reload(tenant, id).catch((error) =>
+          logger.warn({ err: error }, 'broker: subscription reload failed'),
+        );
+      });
+      listener.on('error', (error) => logger.warn({ err: error }, 'broker: subscription listener failed'));
+      await listener.query(`LISTEN ${CHANNEL}`);
+      timer = setInterval(() => {
+        reload().catch((error) => logger.warn({ err: error }, 'broker: subscription reload failed'));
+      }, RELOAD_MS);
+      timer.unref();
+    },
+    async close() {
+      if (timer) clearInterval(timer);
+      if (listener) {
+        await listener.query(`UNLISTEN ${CHANNEL}`).catch(() => {});
+        listener.release();
+        listener = undefined;
       }
     },
     async create(tenant, servicePathHeader, body) {
@@ -492,30 +554,54 @@ export function createSubscriptionService(deps: {
         runtime: emptyRuntime(),
         triggered: 0,
       });
+      announce(tenant, id);
       return id;
     },
-    get(tenant, id) {
-      return render(find(tenant, id));
+    async get(tenant, id) {
+      await writes;
+      const { rows } = await db.query<Row>(
+        'SELECT * FROM broker.subscriptions WHERE tenant = $1 AND id = $2',
+        [tenant, id],
+      );
+      if (!rows[0]) throw subscriptionNotFound();
+      return render(rows[0]);
     },
-    list(tenant) {
-      return [...(byTenant.get(tenant)?.values() ?? [])].sort((a, b) => a.seq - b.seq).map(render);
+    async list(tenant) {
+      await writes;
+      const { rows } = await db.query<Row>(
+        'SELECT * FROM broker.subscriptions WHERE tenant = $1 ORDER BY seq',
+        [tenant],
+      );
+      return rows.map(render);
     },
     async update(tenant, id, body) {
-      const live = find(tenant, id);
-      const doc = patchSubscription(live.doc, body);
-      checkTargets(doc);
-      Object.assign(live, { doc, ...compile(doc) });
-      if (body['status'] === 'active' || body['notification'] !== undefined) live.runtime.failsCounter = 0;
-      await db.query(
-        `UPDATE broker.subscriptions SET doc = $3, status = $4, expires_at = $5 WHERE tenant = $1 AND id = $2`,
-        [tenant, id, JSON.stringify(doc), doc.status, doc.expires ?? null],
+      const { rows } = await db.query<Row>(
+        'SELECT * FROM broker.subscriptions WHERE tenant = $1 AND id = $2',
+        [tenant, id],
       );
-      persist(live);
+      if (!rows[0]) throw subscriptionNotFound();
+      const doc = patchSubscription(
+        { ...rows[0].doc, status: rows[0].status as SubscriptionDoc['status'] },
+        body,
+      );
+      checkTargets(doc);
+      const reset = body['status'] === 'active' || body['notification'] !== undefined;
+      await db.query(
+        `UPDATE broker.subscriptions SET doc = $3, status = $4, expires_at = $5,
+           fails_counter = CASE WHEN $6 THEN 0 ELSE fails_counter END WHERE tenant = $1 AND id = $2`,
+        [tenant, id, JSON.stringify(doc), doc.status, doc.expires ?? null, reset],
+      );
+      await reload(tenant, id);
+      announce(tenant, id);
     },
     async remove(tenant, id) {
-      find(tenant, id);
-      await db.query('DELETE FROM broker.subscriptions WHERE tenant = $1 AND id = $2', [tenant, id]);
+      const { rowCount } = await db.query('DELETE FROM broker.subscriptions WHERE tenant = $1 AND id = $2', [
+        tenant,
+        id,
+      ]);
+      if (rowCount !== 1) throw subscriptionNotFound();
       byTenant.get(tenant)?.delete(id);
+      announce(tenant, id);
     },
     hasAny(tenant) {
       return (byTenant.get(tenant)?.size ?? 0) > 0;

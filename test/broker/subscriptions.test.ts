@@ -451,6 +451,55 @@ describe('broker: subscriptions and notifications', () => {
     }
   });
 
+  it('two broker processes on one database share subscriptions and their runtime fields', async () => {
+    const { startTestPlatform } = await import('../support/platform.ts');
+    const { brokerModule } = await import('../../broker/index.ts');
+    const { createCoreModule } = await import('../../core/index.ts');
+    const second = await startTestPlatform({
+      databaseUrl: b.t.databaseUrl,
+      modules: [createCoreModule, brokerModule()],
+      env: { RATE_LIMIT_PER_MINUTE: '100000' },
+    });
+    try {
+      const h = tenant();
+      const id = await subscribe(h, {
+        subject: { entities: [{ id: 'Shared1' }] },
+        notification: { http: { url: `${rx.url}/shared` } },
+      });
+      const start = rx.received.length;
+      // the other process learns of the subscription (LISTEN/NOTIFY) and notifies for its own update
+      await eventually(async () => {
+        await call(second.url, 'POST', '/v2/entities?options=upsert', {
+          headers: h,
+          body: { id: 'Shared1', n: { value: Math.random() } },
+        });
+        await rx.waitFor(start + 1, 200);
+      });
+      await eventually(async () => {
+        const sub = (await call(second.url, 'GET', `/v2/subscriptions/${id}`, { headers: h })).body;
+        assert.ok(sub.notification.timesSent >= 1);
+      });
+      assert.equal(
+        (await call(b.url, 'PATCH', `/v2/subscriptions/${id}`, { headers: h, body: { status: 'inactive' } }))
+          .status,
+        204,
+      );
+      await eventually(async () => {
+        const before = rx.received.length;
+        await call(second.url, 'PATCH', '/v2/entities/Shared1/attrs', {
+          headers: h,
+          body: { n: { value: Math.random() } },
+        });
+        await new Promise((r) => setTimeout(r, 150));
+        assert.equal(rx.received.length, before);
+      });
+      assert.equal((await call(second.url, 'DELETE', `/v2/subscriptions/${id}`, { headers: h })).status, 204);
+      assert.equal((await call(b.url, 'GET', `/v2/subscriptions/${id}`, { headers: h })).status, 404);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('subscriptions survive a restart (loaded from PostgreSQL)', async () => {
     const again = await startBroker();
     const db = again.t.databaseUrl;
