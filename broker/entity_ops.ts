@@ -7,6 +7,7 @@ import { badRequest, entityNotFound, OrionError, tooManyResults } from './errors
 import type { Entity, StoredAttr } from './model.ts';
 import { locationOf } from './query/geo.ts';
 import type { Store } from './store.ts';
+import { applyOperator, operatorOf } from './update_operators.ts';
 import { defaultType, type InputAttr, parseDate } from './validate.ts';
 
 export type Alteration = 'entityCreate' | 'entityUpdate' | 'entityDelete';
@@ -41,8 +42,10 @@ function buildAttr(
   now: number,
   override: boolean,
 ): StoredAttr {
-  let type = input.type ?? prev?.type ?? defaultType(input.value);
   let value = input.value;
+  const operator = operatorOf(value);
+  if (operator) value = applyOperator(operator[0], operator[1], prev?.value);
+  let type = input.type ?? prev?.type ?? defaultType(value);
   if (name === 'dateExpires') {
     type = 'DateTime';
     const ms = typeof value === 'string' ? parseDate(value) : null;

@@ -37,6 +37,7 @@ import { parseQuery } from '../query/simple_query.ts';
 import { renderAttr, renderEntities, renderEntity } from '../render.ts';
 import type { OrderToken } from '../store.ts';
 import { queryScopes, updatePath } from '../tenancy.ts';
+import { operatorOf } from '../update_operators.ts';
 import {
   asObject,
   checkIdentifier,
@@ -106,8 +107,10 @@ export async function createEntity(ctx: BrokerContext, req: BrokerRequest): Prom
   const servicePath = updatePath(req.headers['fiware-servicepath']);
   const now = ctx.now().getTime();
   const entity = newEntity(req.tenant, servicePath, id, type, attrs, now);
-  const hasGeo = [...attrs.values()].some((a) => a.type !== undefined && GEO_TYPES.includes(a.type));
-  if (opts.has('upsert') && !ctx.watched(req.tenant) && !hasGeo) {
+  const special = [...attrs.values()].some(
+    (a) => (a.type !== undefined && GEO_TYPES.includes(a.type)) || operatorOf(a.value) !== undefined,
+  );
+  if (opts.has('upsert') && !ctx.watched(req.tenant) && !special) {
     // Nobody needs the previous state: create-or-append in one statement.
     for (const [name, input] of attrs) {
       if (input.type === undefined) Object.assign(entity.attrs[name]!, { typeGiven: false });

@@ -254,6 +254,36 @@ describe('broker: entities, attributes, types, tenancy and Orion errors', () => 
     });
   });
 
+  it('update operators change the current value ($inc, $push, $addToSet, $pull, $set, $unset, $min, $max)', async () => {
+    await call(b.url, 'POST', '/v2/entities', {
+      body: { id: 'Ops', type: 'T', n: { value: 10 }, l: { value: [1, 2] }, o: { value: { a: 1, b: 2 } } },
+    });
+    const r = await call(b.url, 'PATCH', '/v2/entities/Ops/attrs', {
+      body: {
+        n: { value: { $inc: 5 } },
+        l: { value: { $push: 3 } },
+        o: { value: { $set: { c: 3 } } },
+      },
+    });
+    assert.equal(r.status, 204);
+    await call(b.url, 'POST', '/v2/entities/Ops/attrs', {
+      body: {
+        l: { value: { $addToSet: 1 } },
+        o: { value: { $unset: { a: 1 } } },
+        fresh: { value: { $inc: 2 } },
+      },
+    });
+    await call(b.url, 'POST', '/v2/entities?options=upsert', {
+      body: { id: 'Ops', type: 'T', l: { value: { $pull: 2 } }, n: { value: { $max: 12 } } },
+    });
+    const got = await call(b.url, 'GET', '/v2/entities/Ops?options=keyValues');
+    assert.deepEqual(got.body, { id: 'Ops', type: 'T', n: 15, l: [1, 3], o: { b: 2, c: 3 }, fresh: 2 });
+    assert.equal((await call(b.url, 'GET', '/v2/entities/Ops/attrs/n')).body.type, 'Number');
+    const bad = await call(b.url, 'PATCH', '/v2/entities/Ops/attrs', { body: { o: { value: { $inc: 1 } } } });
+    assert.equal(bad.status, 400);
+    assert.deepEqual((await call(b.url, 'GET', '/v2/entities/Ops?options=keyValues')).body.o, { b: 2, c: 3 });
+  });
+
   it('deletes an entity: 204, then 404', async () => {
     await call(b.url, 'POST', '/v2/entities', { body: { id: 'Del1', type: 'T' } });
     assert.equal((await call(b.url, 'DELETE', '/v2/entities/Del1')).status, 204);
