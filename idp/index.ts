@@ -22,6 +22,11 @@ import { clientAdminRoutes } from './clients/admin_routes.ts';
 import { type ClientRegistry, createClientRegistry } from './clients/client_registry.ts';
 import { createFederation, type Federation, type UpstreamConfig } from './federation/upstream_federation.ts';
 import { interactionRoutes } from './interactions/interaction_routes.ts';
+import {
+  createLoginThrottle,
+  DEFAULT_THROTTLE,
+  type ThrottleSettings,
+} from './interactions/login_throttle.ts';
 import { createIdentityProofing, type IdentityProofing } from './jpki/identity_proofing.ts';
 import { createNonceStore } from './jpki/nonces.ts';
 import { CrlRevocationSource, type RevocationSource } from './jpki/revocation.ts';
@@ -77,6 +82,8 @@ export interface IdpOptions {
   };
   /** Upstream OpenID providers residents may sign in with (more can be added via `services.federation.add`). */
   upstreams?: UpstreamConfig[];
+  /** Failed card logins allowed per client address and per certificate within a window (default 10 in 15 min). */
+  loginThrottle?: ThrottleSettings;
 }
 
 function pemCertificates(text: string): X509Certificate[] {
@@ -214,7 +221,8 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
     upstreams: options.upstreams ?? [],
     now,
   });
-  const interactions = interactionRoutes({ ctx, provider: running, proofing, federation });
+  const throttle = createLoginThrottle(db, now, options.loginThrottle ?? DEFAULT_THROTTLE);
+  const interactions = interactionRoutes({ ctx, provider: running, proofing, federation, throttle });
   const identityRoutes = identityAdminRoutes(ctx, links, proofing);
 
   let sweeper: NodeJS.Timeout | undefined;

@@ -170,4 +170,15 @@ export const idpMigrations: readonly Migration[] = [
       CREATE INDEX link_events_client ON idp.link_events (client_id, id);
     `,
   },
+  {
+    id: '005_login_throttle',
+    sql: `
+      -- Failed resident logins per client address and per certificate, in a sliding window.
+      CREATE TABLE idp.login_failures (
+        key         text        NOT NULL,
+        failed_at   timestamptz NOT NULL
+      );
+      CREATE INDEX login_failures_key ON idp.login_failures (key, failed_at);
+    `,
+  },
 ];

@@ -12,6 +12,7 @@
  * The card signs through a card-reader or phone app outside this repository; it pastes (or posts)
  * the certificate and signature, base64-encoded, into the form.
  */
+import { createHash } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
@@ -19,6 +20,7 @@ import type { ModuleContext } from '../../core/index.ts';
 import type { Federation } from '../federation/upstream_federation.ts';
 import type { IdentityProofing, ProofingFailure } from '../jpki/identity_proofing.ts';
 import { ACR } from '../provider/create_provider.ts';
+import type { LoginThrottle } from './login_throttle.ts';
 import { bilingual, escapeHtml, page } from './page.ts';
 
 const CLAIM_LABELS: Record<string, [string, string]> = {
@@ -33,9 +35,13 @@ const CLAIM_LABELS: Record<string, [string, string]> = {
 };
 const PROFILE_CLAIMS = ['name', 'birthdate', 'gender', 'address'];
 
-type LoginFailure = ProofingFailure | 'UPSTREAM_ERROR' | 'STATE';
+type LoginFailure = ProofingFailure | 'UPSTREAM_ERROR' | 'STATE' | 'THROTTLED';
 
 const FAILURE_TEXT: Record<LoginFailure, [string, string]> = {
+  THROTTLED: [
+    'ログインの失敗が続いたため、しばらく受け付けを停止しています。15分ほどしてからお試しください。',
+    'Too many failed sign-in attempts. Please try again in about 15 minutes.',
+  ],
   UPSTREAM_ERROR: [
     '連携先でのログインを完了できませんでした。もう一度お試しください。',
     'Signing in with the other provider did not complete. Please try again.',
@@ -93,6 +99,7 @@ export function interactionRoutes(options: {
   provider: () => Provider;
   proofing: IdentityProofing;
   federation: Federation;
+  throttle: LoginThrottle;
 }): { router: express.Router } {
   const { proofing, federation } = options;
   const router = express.Router();
@@ -260,17 +267,49 @@ ${extra ? `<ul>${extra}</ul>` : ''}
     await options.provider().interactionFinished(req, res, login, { mergeWithLastSubmission: false });
   };
 
+  /** Throttling keys: the client address and each presented certificate. */
+  const throttleKeys = (req: Request, certificates: Array<Uint8Array | undefined>) => [
+    `ip:${req.ip ?? 'unknown'}`,
+    ...certificates.flatMap((c) => (c ? [`cert:${createHash('sha256').update(c).digest('base64url')}`] : [])),
+  ];
+
+  /** Runs a card verification unless throttled; counts its failure. */
+  const attempt = async (
+    req: Request,
+    res: Response,
+    found: { d: { uid: string }; clientName: string },
+    certificates: Array<Uint8Array | undefined>,
+    run: () => Promise<Awaited<ReturnType<IdentityProofing['login']>>>,
+  ) => {
+    const keys = throttleKeys(req, certificates);
+    if (await options.throttle.blocked(keys)) {
+      await options.ctx.audit.record({
+        actor: 'anonymous',
+        action: 'idp.login.throttled',
+        target: `interaction:${found.d.uid}`,
+        details: {},
+      });
+      return res
+        .status(429)
+        .type('html')
+        .send(await loginPage(found.d.uid, found.clientName, 'THROTTLED'));
+    }
+    const result = await run();
+    if (!result.ok && result.code !== 'REVIEW') await options.throttle.fail(keys);
+    await finishLogin(req, res, result, found.clientName, found.d.uid);
+  };
+
   router.post('/interaction/:uid/login', async (req, res) => {
     const found = await details(req, res);
     if (!found || found.d.prompt.name !== 'login') return failPage(res, 400);
     const certificate = decode(req.body?.authCertificate);
     const signature = decode(req.body?.authSignature);
     const nonce = String(req.body?.nonce ?? '');
-    const result =
+    await attempt(req, res, found, [certificate], async () =>
       certificate && signature
-        ? await proofing.login({ binding: found.d.uid, nonce, card: { certificate, signature } })
-        : ({ ok: false, code: 'UNSUPPORTED' } as const);
-    await finishLogin(req, res, result, found.clientName, found.d.uid);
+        ? proofing.login({ binding: found.d.uid, nonce, card: { certificate, signature } })
+        : { ok: false, code: 'UNSUPPORTED' },
+    );
   });
 
   router.post('/interaction/:uid/enroll', async (req, res) => {
@@ -280,9 +319,9 @@ ${extra ? `<ul>${extra}</ul>` : ''}
     const sign = { certificate: decode(b.signCertificate), signature: decode(b.signSignature) };
     const auth = { certificate: decode(b.enrollAuthCertificate), signature: decode(b.enrollAuthSignature) };
     const nonce = String(b.nonce ?? '');
-    const result =
+    await attempt(req, res, found, [sign.certificate, auth.certificate], async () =>
       sign.certificate && sign.signature
-        ? await proofing.enroll({
+        ? proofing.enroll({
             binding: found.d.uid,
             nonce,
             sign: { certificate: sign.certificate, signature: sign.signature },
@@ -290,8 +329,8 @@ ${extra ? `<ul>${extra}</ul>` : ''}
               ? { auth: { certificate: auth.certificate, signature: auth.signature } }
               : {}),
           })
-        : ({ ok: false, code: 'UNSUPPORTED' } as const);
-    await finishLogin(req, res, result, found.clientName, found.d.uid);
+        : { ok: false, code: 'UNSUPPORTED' },
+    );
   });
 
   router.post('/interaction/:uid/federate', async (req, res) => {
