@@ -11,6 +11,7 @@
  *   await points.pay({ currency: 'saijo-lsp', resident, merchant, amount: 300, idempotency, actor });
  */
 import type { ModuleFactory } from '../core/index.ts';
+import { type CampaignService, createCampaignService } from './campaign_service.ts';
 import { createExchangeService, type ExchangeService } from './exchange_service.ts';
 import { createLedgerService, type LedgerService } from './ledger_service.ts';
 import { pointsMigrations } from './migrations/index.ts';
@@ -21,7 +22,7 @@ import { createSettlementService, type SettlementService } from './settlement_se
 import { jstDate } from './time.ts';
 
 export type { ExchangePolicy, ExternalWallet, PointsNotifier, PointsPorts } from './ports.ts';
-export type PointsService = LedgerService & ExchangeService & SettlementService;
+export type PointsService = LedgerService & ExchangeService & SettlementService & CampaignService;
 
 /** The module with explicit ports (tests, custom assemblies); the plain factory finds them in services. */
 export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsService> {
@@ -33,6 +34,7 @@ export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsSe
       ...ledger,
       ...createExchangeService({ ...deps, ledger }),
       ...createSettlementService({ ...deps, ledger }),
+      ...createCampaignService({ ...deps, ledger }),
     };
     let timer: NodeJS.Timeout | undefined;
     let lastExpiryDay = '';
@@ -48,7 +50,10 @@ export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsSe
           const today = jstDate(ctx.now());
           if (today === lastExpiryDay) return;
           lastExpiryDay = today;
-          ledger.runExpiry().catch((err: unknown) => ctx.logger.error({ err }, 'points expiry run failed'));
+          ledger
+            .runExpiry()
+            .then(() => points.settleCampaigns())
+            .catch((err: unknown) => ctx.logger.error({ err }, 'points daily run failed'));
         }, 60_000);
         timer.unref();
       },

@@ -9,6 +9,7 @@
  */
 import type { AuditLog, Database, Logger } from '../core/index.ts';
 import { ProblemError } from '../core/index.ts';
+import { computeRewards, createCampaignCache, type Reward, recordRewards } from './campaign_rewards.ts';
 import { parseGrantCsv } from './parse_grant_csv.ts';
 import type { Ports } from './ports.ts';
 import { type Idempotency, type JournalAnswer, requestHash, runCommand } from './run_command.ts';
@@ -69,6 +70,7 @@ export function createLedgerService(deps: LedgerDeps) {
   const { db, audit, logger, now, ports } = deps;
   const currencies = new Map<string, CurrencyRow>();
   const pointTypes = new Map<string, PointTypeRow>();
+  const campaignCache = createCampaignCache(db);
 
   async function currency(code: string): Promise<CurrencyRow> {
     const cached = currencies.get(code);
@@ -477,23 +479,66 @@ export function createLedgerService(deps: LedgerDeps) {
         merchant: input.merchant,
         amount: input.amount,
       };
-      const moves = [
-        {
-          currency: c.id,
-          currencyCode: c.code,
-          from: { kind: 'resident', holder: input.resident },
-          to: { kind: 'merchant', holder: input.merchant },
-          amount: input.amount,
-        },
-      ];
-      const answer = await runCommand(
-        db,
-        input.idempotency,
-        requestHash(request),
-        'points.post',
-        ['payment', input.actor, null, { merchant: input.merchant }, JSON.stringify(moves), at],
+      const payment = {
+        currency: c.id,
+        currencyCode: c.code,
+        from: { kind: 'resident', holder: input.resident },
+        to: { kind: 'merchant', holder: input.merchant },
+        amount: input.amount,
+      };
+      const meta = { merchant: input.merchant };
+      const args = (moves: unknown[], extra: Record<string, unknown> = {}) => [
+        'payment',
+        input.actor,
+        null,
+        { ...meta, ...extra },
+        JSON.stringify(moves),
         at,
-      );
+      ];
+      const campaigns = await campaignCache.active(c.id, input.merchant, at);
+      let answer: JournalAnswer;
+      if (campaigns.length === 0) {
+        answer = await runCommand(
+          db,
+          input.idempotency,
+          requestHash(request),
+          'points.post',
+          args([payment]),
+          at,
+        );
+      } else {
+        let rewards: Reward[] = [];
+        answer = await runCommand(
+          db,
+          input.idempotency,
+          requestHash(request),
+          'points.post',
+          args([payment]),
+          at,
+          (tx) => recordRewards(tx, input.resident, rewards),
+          async (tx) => {
+            rewards = await computeRewards(tx, campaigns, input.resident, input.amount, at);
+            // permanent cashback is paid by the merchant in the same journal; limited ones only accrue
+            const cashback = rewards
+              .filter((r) => r.campaign.kind === 'permanent')
+              .map((r) => ({
+                currency: c.id,
+                currencyCode: c.code,
+                from: { kind: 'merchant', holder: input.merchant },
+                to: { kind: 'resident', holder: input.resident },
+                amount: r.amount,
+                pointType: r.campaign.pointTypeId,
+                expiresAt: r.expiresAt,
+              }));
+            const accrued = rewards.map((r) => ({
+              campaign: r.campaign.id,
+              amount: r.amount,
+              kind: r.campaign.kind,
+            }));
+            return args([payment, ...cashback], accrued.length ? { rewards: accrued } : {});
+          },
+        );
+      }
       notifyHolders(answer);
       return answer;
     },
@@ -645,6 +690,7 @@ export function createLedgerService(deps: LedgerDeps) {
 
     currency,
     pointType,
+    campaignCache,
   };
   return service;
 }

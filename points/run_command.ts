@@ -96,6 +96,11 @@ export async function runCommand(
   now: Date,
   /** Writes the audit entry in the command's transaction (first attempts only, not replays). */
   audit?: (tx: pg.PoolClient, answer: JournalAnswer) => Promise<void>,
+  /**
+   * Runs first in the same transaction and returns the command's arguments (e.g. cashback that
+   * depends on locked campaign accruals); returns null when the key already has an answer.
+   */
+  prepare?: (tx: pg.PoolClient) => Promise<unknown[] | null>,
 ): Promise<JournalAnswer> {
   const placeholders = args.map((_, i) => `$${i + 4}`).join(', ');
   const sql = `SELECT ${fn}($1, $2, $3${placeholders ? `, ${placeholders}` : ''}) AS a`;
@@ -103,11 +108,16 @@ export async function runCommand(
   let answer: Answer;
   try {
     answer = await withRetry(async () => {
-      if (audit) {
+      if (audit || prepare) {
         return db.transaction(async (tx) => {
-          const { rows } = await tx.query<{ a: Answer }>(sql, values);
+          let actual = values;
+          if (prepare) {
+            const prepared = await prepare(tx);
+            if (prepared) actual = [idem.scope, idem.key, hash, ...prepared];
+          }
+          const { rows } = await tx.query<{ a: Answer }>(sql, actual);
           const result = rows[0]!.a;
-          if (result.ok && !result.replayed) await audit(tx, result);
+          if (result.ok && !result.replayed) await audit?.(tx, result);
           return result;
         });
       }

@@ -2,6 +2,7 @@ import type { ModuleMigrations } from '../../core/index.ts';
 import { LEDGER_SQL } from './001_ledger.ts';
 import { EXCHANGE_SQL } from './002_exchange.ts';
 import { SETTLEMENT_SQL } from './003_settlement.ts';
+import { CAMPAIGNS_SQL } from './004_campaigns.ts';
 
 export const pointsMigrations: ModuleMigrations = {
   module: 'points',
@@ -10,5 +11,6 @@ export const pointsMigrations: ModuleMigrations = {
     { id: '001_ledger', sql: LEDGER_SQL },
     { id: '002_exchange', sql: EXCHANGE_SQL },
     { id: '003_settlement', sql: SETTLEMENT_SQL },
+    { id: '004_campaigns', sql: CAMPAIGNS_SQL },
   ],
 };
