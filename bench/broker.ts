@@ -22,6 +22,8 @@ import { throwawayPostgres } from './support.ts';
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const ENTITIES = Number(process.env['BENCH_ENTITIES'] ?? 1_000_000);
 const KEYS = 10_000;
+/** Broker processes (BROKER_WORKERS); default one per core. */
+const WORKERS = Number(process.env['BENCH_WORKERS'] ?? (await import('node:os')).availableParallelism());
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -89,6 +91,7 @@ const child = spawn(process.execPath, ['broker/main.ts'], {
     LOG_LEVEL: 'warn',
     DB_POOL_MAX: '32',
     BROKER_MULTISERVICE: 'false',
+    BROKER_WORKERS: String(WORKERS),
   },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -152,7 +155,7 @@ try {
   await closedLoop(8, upsert);
 
   console.log(
-    `broker: standalone process, ${SECONDS} s per phase, ${KEYS} keys, host with ${(await import('node:os')).cpus().length} cores`,
+    `broker: standalone, ${WORKERS} process(es), ${SECONDS} s per phase, ${KEYS} keys, ${(await import('node:os')).cpus().length} cores, load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} at start`,
   );
   console.log('  concurrency  upserts/s  raw pg upserts/s  ratio   reads/s (GET by id)');
   const ratios: number[] = [];

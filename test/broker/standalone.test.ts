@@ -37,6 +37,47 @@ describe('broker: npm run broker (standalone)', () => {
     assert.ok(readyMs <= 3000, `ready in ${readyMs} ms`);
   });
 
+  it('BROKER_WORKERS=2 serves one port from two processes sharing the database', async () => {
+    const databaseUrl = await createTestDatabase('brk');
+    const two = spawn(process.execPath, ['broker/main.ts'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        BROKER_WORKERS: '2',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const done = new Promise((resolve) => two.on('exit', resolve));
+    try {
+      const line = await new Promise<string>((resolve) => {
+        let out = '';
+        two.stdout!.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out.includes('\n')) resolve(out);
+        });
+      });
+      assert.match(line, /2 processes/);
+      const base = /listening on (http:\/\/\S+)/.exec(line)![1]!;
+      for (let i = 0; i < 6; i++) {
+        const r = await call(base, 'POST', '/v2/entities', {
+          headers: { Connection: 'close' },
+          body: { id: `W${i}`, type: 'T' },
+        });
+        assert.equal(r.status, 201);
+      }
+      const all = await call(base, 'GET', '/v2/entities?options=count&limit=1', {
+        headers: { Connection: 'close' },
+      });
+      assert.equal(all.header('Fiware-Total-Count'), '6');
+    } finally {
+      two.kill('SIGTERM');
+      await done;
+    }
+  });
+
   it('answers GET /version and NGSIv2 with only Orion headers', async () => {
     const v = await call(url, 'GET', '/version');
     assert.equal(v.status, 200);
