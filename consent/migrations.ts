@@ -188,5 +188,7 @@ export const consentMigrations: ModuleMigrations = {
       sql: `CREATE INDEX records_by_key ON consent.records
               (resident, recipient_service, data_item, purpose, coalesce(source_service, ''));`,
     },
+    // Events written at the same instant (one transaction, or a frozen clock) keep their order.
+    { id: '003_event_order', sql: 'ALTER TABLE consent.events ADD COLUMN seq bigserial;' },
   ],
 };

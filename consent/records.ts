@@ -142,7 +142,7 @@ export async function listRecords(db: Queryable, resident: string): Promise<Reco
 
 export async function listEvents(db: Queryable, recordIds: string[]): Promise<ConsentEvent[]> {
   const { rows } = await db.query<EventRow>(
-    'SELECT * FROM consent.events WHERE record_id = ANY($1::uuid[]) ORDER BY at, record_id, version',
+    'SELECT * FROM consent.events WHERE record_id = ANY($1::uuid[]) ORDER BY at, seq',
     [recordIds],
   );
   return rows.map(toEvent);
@@ -175,7 +175,7 @@ export async function residentHistory(
     `SELECT e.*, r.data_item, r.recipient_service, r.source_service, r.purpose, r.side
        FROM consent.events e JOIN consent.records r ON r.id = e.record_id
       WHERE r.resident = $1
-      ORDER BY e.at DESC, e.record_id, e.version DESC`,
+      ORDER BY e.at DESC, e.seq DESC`,
     [resident],
   );
   return rows.map((r) => ({

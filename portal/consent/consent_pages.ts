@@ -1,0 +1,282 @@
+/**
+ * The resident's consent pages (同意の管理), server-rendered, no scripts:
+ *
+ *   GET  {base}                     my consents per service and purpose, a state and buttons per item
+ *   POST {base}/:id/{pause,resume,withdraw}   change one (CSRF token), then back to the list
+ *   GET  {base}/history             every change, newest first, in JST
+ *   GET  {base}/receipt/:id         the signed consent receipt (JSON download)
+ *   GET  {base}/login, /callback    sign-in through our OpenID provider
+ *   POST {base}/logout
+ *
+ * @example
+ *   router.use('/portal/consent', consentPages({ consent, session, serviceName, base: '/portal/consent' }));
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import type { ConsentRecord, ConsentServices, HistoryEntry } from '../../consent/index.ts';
+import { ProblemError } from '../../core/index.ts';
+import { bi, escapeHtml, page, time } from './html.ts';
+import type { ResidentSession } from './resident_session.ts';
+
+export interface ConsentPagesOptions {
+  consent: ConsentServices;
+  session: ResidentSession;
+  /** A partner service's display name (falls back to its id). */
+  serviceName(serviceId: string): Promise<string>;
+  /** Where the router is mounted, e.g. `/portal/consent`. */
+  base: string;
+}
+
+const STATE_TEXT = {
+  given: ['提供中', 'Sharing'],
+  paused: ['一時停止中', 'Paused'],
+  withdrawn: ['撤回済み', 'Withdrawn'],
+  expired: ['期限切れ', 'Expired'],
+} as const;
+
+const EVENT_TEXT = {
+  given: ['同意しました', 'Consent given'],
+  renewed: ['改めて同意しました', 'Consent renewed'],
+  paused: ['一時停止しました', 'Paused'],
+  resumed: ['再開しました', 'Resumed'],
+  withdrawn: ['撤回しました', 'Withdrawn'],
+  expired: ['有効期限が切れました', 'Expired'],
+} as const;
+
+const DONE_TEXT = {
+  pause: ['提供を一時停止しました。', 'Sharing is paused.'],
+  resume: ['提供を再開しました。', 'Sharing is resumed.'],
+  withdraw: ['同意を撤回しました。この同意は元に戻せません。', 'Consent withdrawn. This cannot be undone.'],
+} as const;
+
+const ACTIONS = ['pause', 'resume', 'withdraw'] as const;
+type Action = (typeof ACTIONS)[number];
+
+function actor(a: string): [string, string] {
+  if (a === 'resident') return ['ご本人', 'You'];
+  if (a === 'system') return ['システム', 'System'];
+  return ['職員', 'Staff'];
+}
+
+export function consentPages(o: ConsentPagesOptions): Router {
+  const router = express.Router();
+  const { consent, session, base } = o;
+  const names = async (ids: Iterable<string>) => {
+    const out = new Map<string, string>();
+    for (const id of new Set(ids)) out.set(id, await o.serviceName(id).catch(() => id));
+    return out;
+  };
+  const itemLabel = (item: string): [string, string] => {
+    const label = (consent.dataItems as Record<string, { ja: string; en: string }>)[item];
+    return label ? [label.ja, label.en] : [item, item];
+  };
+
+  // Items in the catalog's order: the basic 4 as 氏名・住所・生年月日・性別, then the others.
+  const catalog = Object.keys(consent.dataItems);
+  const order = (item: string) => (catalog.includes(item) ? catalog.indexOf(item) : catalog.length);
+
+  /** The signed-in resident, or a redirect to sign in. */
+  const signedIn = (req: Request, res: Response): string | undefined => {
+    const resident = session.residentOf(req);
+    if (!resident) res.redirect(303, `${base}/login?return=${encodeURIComponent(req.originalUrl)}`);
+    return resident;
+  };
+
+  router.get('/login', async (req, res) => {
+    const wanted = typeof req.query['return'] === 'string' ? req.query['return'] : base;
+    const returnTo = wanted.startsWith(`${base}`) && !wanted.startsWith('//') ? wanted : base;
+    await session.login(req, res, returnTo);
+  });
+
+  router.get('/callback', async (req, res) => {
+    const returnTo = await session.callback(req, res);
+    if (returnTo) return res.redirect(303, returnTo);
+    res
+      .status(400)
+      .type('html')
+      .send(
+        page({
+          title: 'ログインできませんでした',
+          titleEn: 'Sign-in did not complete',
+          current: null,
+          base,
+          body: `<p class="error" role="alert">${bi('もう一度お試しください。', 'Please try again.')}</p>
+<p><a class="button" href="${base}/login">${bi('ログインする', 'Sign in')}</a></p>`,
+        }),
+      );
+  });
+
+  router.post('/logout', (req, res) => {
+    if (!session.checkCsrf(req, (req.body as { csrf?: unknown } | undefined)?.csrf))
+      throw new ProblemError('forbidden', { detail: 'The form is out of date. Reload the page.' });
+    session.logout(res);
+    res
+      .status(200)
+      .type('html')
+      .send(
+        page({
+          title: 'ログアウトしました',
+          titleEn: 'Signed out',
+          current: null,
+          base,
+          body: `<p><a class="button" href="${base}/login">${bi('もう一度ログインする', 'Sign in again')}</a></p>`,
+        }),
+      );
+  });
+
+  router.get('/', async (req, res) => {
+    const resident = signedIn(req, res);
+    if (!resident) return;
+    const records = await consent.list(resident);
+    // One line per item and side: the live record, else the most recent one. A flow shows its sink side.
+    const current = new Map<string, ConsentRecord>();
+    for (const r of records) {
+      if (r.side === 'source') continue;
+      const key = [r.recipientService, r.sourceService ?? '', r.purpose, r.dataItem].join('\u0000');
+      const seen = current.get(key);
+      const live = (x: ConsentRecord) => x.state === 'given' || x.state === 'paused';
+      if (!seen || live(r) || (!live(seen) && r.updatedAt >= seen.updatedAt)) current.set(key, r);
+    }
+    const groups = new Map<string, ConsentRecord[]>();
+    for (const r of current.values()) {
+      const key = [r.recipientService, r.sourceService ?? '', r.purpose].join('\u0000');
+      groups.set(key, [...(groups.get(key) ?? []), r]);
+    }
+    const serviceNames = await names(
+      records.flatMap((r) => [r.recipientService, ...(r.sourceService ? [r.sourceService] : [])]),
+    );
+    const csrf = session.csrfFor(req);
+    const done = ACTIONS.find((a) => a === req.query['done']);
+    const failed = req.query['error'] === 'final';
+
+    const sections: string[] = [];
+    let n = 0;
+    for (const list of groups.values()) {
+      n += 1;
+      const first = list[0]!;
+      const to = serviceNames.get(first.recipientService)!;
+      const from = first.sourceService ? serviceNames.get(first.sourceService)! : null;
+      const notice = await consent.notice(first.notice.id, first.notice.version);
+      const heading = from ? `${escapeHtml(from)} → ${escapeHtml(to)}` : escapeHtml(to);
+      const items = list
+        .sort((a, b) => order(a.dataItem) - order(b.dataItem))
+        .map((r) => {
+          const [ja, en] = itemLabel(r.dataItem);
+          const [sja, sen] = STATE_TEXT[r.state];
+          const hidden = `<span class="visually-hidden">：${escapeHtml(ja)}</span>`;
+          const button = (action: Action, cls: string, bja: string, ben: string) =>
+            `<form method="post" action="${base}/${r.id}/${action}"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button type="submit" class="${cls}">${escapeHtml(bja)}${hidden} <span lang="en">${escapeHtml(ben)}</span></button></form>`;
+          const actions =
+            r.state === 'given'
+              ? button('pause', 'secondary', '一時停止', 'Pause') +
+                button('withdraw', 'danger', '撤回', 'Withdraw')
+              : r.state === 'paused'
+                ? button('resume', '', '再開', 'Resume') + button('withdraw', 'danger', '撤回', 'Withdraw')
+                : '';
+          return `<li id="c-${r.id}">
+<div class="item-head"><strong>${bi(ja, en)}</strong><span class="state state-${r.state}">${escapeHtml(sja)} <span lang="en">${escapeHtml(sen)}</span></span></div>
+<p class="meta">${escapeHtml('有効期限')} / <span lang="en">Valid until</span>: ${r.validUntil ? time(r.validUntil) : bi('撤回するまで', 'until you withdraw')}</p>
+<div class="actions">${actions}<a class="button secondary" href="${base}/receipt/${r.id}" download>${escapeHtml('同意書')}${hidden} <span lang="en">Receipt (JSON)</span></a></div>
+</li>`;
+        })
+        .join('\n');
+      sections.push(`<section class="card" aria-labelledby="g-${n}">
+<h2 id="g-${n}">${heading}</h2>
+<p class="meta">${bi(`利用目的：${notice?.titleJa ?? first.purpose}（${first.purpose}）`, `Purpose: ${notice?.titleEn ?? first.purpose}`)}</p>
+${first.sourceService ? `<p class="meta">${bi('あるサービスから別のサービスへ情報を渡すことへの同意です。', 'Consent for one service to pass your data to another.')}</p>` : ''}
+<ul class="items">${items}</ul>
+</section>`);
+    }
+
+    const status = done
+      ? `<p class="status" role="status">${bi(DONE_TEXT[done][0], DONE_TEXT[done][1])}</p>`
+      : failed
+        ? `<p class="error" role="alert">${bi('この同意はすでに撤回されたか期限が切れています。', 'This consent was already withdrawn or has expired.')}</p>`
+        : '';
+    res.type('html').send(
+      page({
+        title: '同意の一覧',
+        titleEn: 'My consents',
+        current: 'consents',
+        csrf,
+        base,
+        body: `${status}<p>${bi(
+          'どのサービスに、どの情報を、何のために提供するかを項目ごとに決められます。一時停止はいつでも再開できます。撤回は元に戻せません。',
+          'Decide per item which service may receive which data and why. A pause can be undone at any time; a withdrawal cannot.',
+        )}</p>
+${sections.length > 0 ? sections.join('\n') : `<p>${bi('まだ同意はありません。', 'You have not given any consent yet.')}</p>`}`,
+      }),
+    );
+  });
+
+  router.post('/:id/:action', async (req, res) => {
+    const resident = signedIn(req, res);
+    if (!resident) return;
+    const action = ACTIONS.find((a) => a === req.params['action']);
+    if (!action) throw new ProblemError('not-found');
+    if (!session.checkCsrf(req, (req.body as { csrf?: unknown } | undefined)?.csrf))
+      throw new ProblemError('forbidden', { detail: 'The form is out of date. Reload the page.' });
+    const id = String(req.params['id']);
+    try {
+      await consent.change({ id, resident, action }, 'resident');
+    } catch (error) {
+      if (error instanceof ProblemError && (error.code === 'consent-final' || error.code === 'consent-state'))
+        return res.redirect(303, `${base}?error=final#c-${id}`);
+      throw error;
+    }
+    res.redirect(303, `${base}?done=${action}#c-${id}`);
+  });
+
+  router.get('/history', async (req, res) => {
+    const resident = signedIn(req, res);
+    if (!resident) return;
+    const events: HistoryEntry[] = (await consent.history(resident)).filter((e) => e.side !== 'source');
+    const serviceNames = await names(
+      events.flatMap((e) => [e.recipientService, ...(e.sourceService ? [e.sourceService] : [])]),
+    );
+    const rows = events
+      .map((e) => {
+        const [ija, ien] = itemLabel(e.dataItem);
+        const [eja, een] = EVENT_TEXT[e.type];
+        const [aja, aen] = actor(e.actor);
+        const to = serviceNames.get(e.recipientService)!;
+        const service = e.sourceService ? `${serviceNames.get(e.sourceService)} → ${to}` : to;
+        return `<tr>
+<td data-label="日時 / When">${time(e.at)}</td>
+<td data-label="内容 / What">${bi(eja, een)}</td>
+<td data-label="項目 / Item">${bi(ija, ien)}</td>
+<td data-label="提供先 / Service">${escapeHtml(service)}</td>
+<td data-label="目的 / Purpose">${escapeHtml(e.purpose)}</td>
+<td data-label="操作 / By">${bi(aja, aen)}</td>
+</tr>`;
+      })
+      .join('\n');
+    res.type('html').send(
+      page({
+        title: '変更の履歴',
+        titleEn: 'History of changes',
+        current: 'history',
+        csrf: session.csrfFor(req),
+        base,
+        body:
+          events.length === 0
+            ? `<p>${bi('履歴はまだありません。', 'No history yet.')}</p>`
+            : `<table class="history">
+<caption>${bi('新しい順（日本時間）', 'Newest first (Japan time)')}</caption>
+<thead><tr><th scope="col">日時 <span lang="en">When</span></th><th scope="col">内容 <span lang="en">What</span></th><th scope="col">項目 <span lang="en">Item</span></th><th scope="col">提供先 <span lang="en">Service</span></th><th scope="col">目的 <span lang="en">Purpose</span></th><th scope="col">操作 <span lang="en">By</span></th></tr></thead>
+<tbody>${rows}</tbody>
+</table>`,
+      }),
+    );
+  });
+
+  router.get('/receipt/:id', async (req, res) => {
+    const resident = signedIn(req, res);
+    if (!resident) return;
+    const receipt = await consent.receipt(String(req.params['id']), resident);
+    res.set('Content-Disposition', `attachment; filename="consent-receipt-${req.params['id']}.json"`);
+    res.set('Cache-Control', 'no-store');
+    res.json(receipt);
+  });
+
+  return router;
+}
