@@ -29,7 +29,8 @@ import {
 } from './interactions/login_throttle.ts';
 import { createIdentityProofing, type IdentityProofing } from './jpki/identity_proofing.ts';
 import { createNonceStore } from './jpki/nonces.ts';
-import { CrlRevocationSource, type RevocationSource } from './jpki/revocation.ts';
+import { OcspRevocationSource } from './jpki/ocsp_source.ts';
+import { CrlRevocationSource, firstDefinite, type RevocationSource } from './jpki/revocation.ts';
 import type { TrustAnchors } from './jpki/verify_jpki.ts';
 import { createSealer } from './keys/seal.ts';
 import { createSigningKeyStore, loadCookieKeys } from './keys/signing_keys.ts';
@@ -44,8 +45,9 @@ export type { LinkChange, LinkChangeRequest, LinkChanges, LinkEvent } from './ac
 export type { ClientRegistry, PartnerClient, PartnerClientInput } from './clients/client_registry.ts';
 export type { Federation, FederationOutcome, UpstreamConfig } from './federation/upstream_federation.ts';
 export type { IdentityProofing, ProofingResult } from './jpki/identity_proofing.ts';
+export { OcspRevocationSource } from './jpki/ocsp_source.ts';
 export type { RevocationSource, RevocationStatus } from './jpki/revocation.ts';
-export { CrlRevocationSource } from './jpki/revocation.ts';
+export { CrlRevocationSource, firstDefinite } from './jpki/revocation.ts';
 export { ACR } from './provider/create_provider.ts';
 
 export interface IdpServices {
@@ -77,6 +79,8 @@ export interface IdpOptions {
     test?: boolean;
     /** CRLs (DER) for the built-in CRL revocation source. */
     crls?: Uint8Array[];
+    /** OCSP responder asked first; the CRLs answer when it cannot. */
+    ocspUrl?: string;
     /** Replaces the revocation source (OCSP, a J-LIS platform-operator adapter). */
     revocation?: RevocationSource;
   };
@@ -94,10 +98,12 @@ function pemCertificates(text: string): X509Certificate[] {
 
 /**
  * Options from the environment until core's configuration has idp settings:
- * JPKI_TRUST_ANCHORS_FILE (PEM bundle of the J-LIS CA certificates) and JPKI_CRL_FILES (comma-separated DER CRLs).
+ * JPKI_TRUST_ANCHORS_FILE (PEM bundle of the J-LIS CA certificates), JPKI_CRL_FILES (comma-separated
+ * DER CRLs) and JPKI_OCSP_URL (an OCSP responder asked before the CRLs).
  */
 export function idpOptionsFromEnv(env: Record<string, string | undefined> = process.env): IdpOptions {
   const anchors = env['JPKI_TRUST_ANCHORS_FILE'];
+  const ocspUrl = env['JPKI_OCSP_URL'];
   const crls = (env['JPKI_CRL_FILES'] ?? '')
     .split(',')
     .map((f) => f.trim())
@@ -106,6 +112,7 @@ export function idpOptionsFromEnv(env: Record<string, string | undefined> = proc
     jpki: {
       ...(anchors ? { trustAnchors: readFileSync(anchors, 'utf8') } : {}),
       crls: crls.map((f) => readFileSync(f)),
+      ...(ocspUrl ? { ocspUrl } : {}),
     },
   };
 }
@@ -142,7 +149,10 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
     );
   const crlSource = new CrlRevocationSource();
   for (const crl of options.jpki?.crls ?? []) crlSource.add(crl);
-  const revocation = options.jpki?.revocation ?? crlSource;
+  const ocspUrl = options.jpki?.ocspUrl;
+  const revocation =
+    options.jpki?.revocation ??
+    (ocspUrl ? firstDefinite([new OcspRevocationSource({ url: ocspUrl }), crlSource]) : crlSource);
   const issuer = `${config.publicUrl}/oidc`;
   const apiResource = `${config.publicUrl}/api`;
   const sealer = createSealer(config);

@@ -2,9 +2,17 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createCoreModule, loadConfig, type ModuleContext } from '../../core/index.ts';
-import { CrlRevocationSource, createIdpModuleWith } from '../../idp/index.ts';
+import { CrlRevocationSource, createIdpModuleWith, OcspRevocationSource } from '../../idp/index.ts';
 import { type JpkiPresentation, verifyJpki } from '../../idp/jpki/verify_jpki.ts';
-import { type Card, createCrl, createTestCa, issueCard, TARO, type TestCa } from './jpki_fixtures.ts';
+import {
+  type Card,
+  createCrl,
+  createTestCa,
+  issueCard,
+  startOcspResponder,
+  TARO,
+  type TestCa,
+} from './jpki_fixtures.ts';
 import { type IdpTestPlatform, startIdpPlatform } from './support.ts';
 
 const NONCE = 'server-issued-nonce-0123456789abcdef';
@@ -139,6 +147,52 @@ describe('JPKI certificate and signature verification', () => {
       ok: false,
       code: 'REVOCATION_UNKNOWN',
     });
+  });
+});
+
+describe('OCSP revocation source', () => {
+  it('answers good and revoked from a signed, fresh response, and unknown for a bad signature or an unreachable responder', async () => {
+    const ca = await createTestCa();
+    const good = await issueCard(ca, { kind: 'auth' });
+    const bad = await issueCard(ca, { kind: 'auth' });
+    const anchors = { certificates: [new X509Certificate(ca.der)], isTest: true };
+    const present = async (card: Card): Promise<JpkiPresentation> => ({
+      certificate: card.der,
+      signature: Buffer.from(await card.sign(NONCE), 'base64'),
+      nonce: NONCE,
+      expected: 'auth',
+    });
+    const responder = await startOcspResponder(ca, { revoked: [bad.serial] });
+    const tampered = await startOcspResponder(ca, { tamper: true });
+    const stale = await startOcspResponder(ca, { thisUpdate: () => new Date(Date.now() - 2 * 86_400_000) });
+    try {
+      const source = new OcspRevocationSource({ url: responder.url });
+      const at = new Date();
+      assert.equal((await verifyJpki(await present(good), anchors, source, at)).ok, true);
+      assert.deepEqual(await verifyJpki(await present(bad), anchors, source, at), {
+        ok: false,
+        code: 'REVOKED',
+      });
+      assert.equal(responder.requests, 2);
+      for (const url of [tampered.url, stale.url, 'http://127.0.0.1:9/ocsp']) {
+        assert.deepEqual(
+          await verifyJpki(
+            await present(good),
+            anchors,
+            new OcspRevocationSource({ url, timeoutMs: 2000 }),
+            at,
+          ),
+          {
+            ok: false,
+            code: 'REVOCATION_UNKNOWN',
+          },
+        );
+      }
+    } finally {
+      await responder.stop();
+      await tampered.stop();
+      await stale.stop();
+    }
   });
 });
 

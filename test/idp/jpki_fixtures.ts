@@ -162,3 +162,82 @@ export async function createCrl(
   });
   return new Uint8Array(crl.rawData);
 }
+
+/**
+ * A test OCSP responder for `ca` (RFC 6960 over HTTP POST), signing with the CA key: `good` for
+ * every serial except those in `revoked`; `tamper` flips a bit of the signature.
+ */
+export async function startOcspResponder(
+  ca: TestCa,
+  options: { revoked?: string[]; tamper?: boolean; thisUpdate?: () => Date } = {},
+): Promise<{ url: string; requests: number; stop(): Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const { createHash } = await import('node:crypto');
+  const ocsp = await import('@peculiar/asn1-ocsp');
+  const { OctetString } = await import('@peculiar/asn1-schema');
+  const { AlgorithmIdentifier, Certificate: AsnCertificate } = await import('@peculiar/asn1-x509');
+  const caKey = {
+    key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', ca.keys.privateKey)),
+    format: 'der' as const,
+    type: 'pkcs8' as const,
+  };
+  const caAsn = AsnConvert.parse(ca.der, AsnCertificate);
+  const keyHash = createHash('sha1')
+    .update(new Uint8Array(caAsn.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey))
+    .digest();
+  const revoked = new Set(options.revoked ?? []);
+  const state = { requests: 0 };
+  const server = createServer(async (req, res) => {
+    state.requests += 1;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const request = AsnConvert.parse(Buffer.concat(chunks), ocsp.OCSPRequest);
+    const certID = request.tbsRequest.requestList[0]!.reqCert;
+    const serial = Buffer.from(certID.serialNumber)
+      .toString('hex')
+      .toUpperCase()
+      .replace(/^(00)+(?=.)/, '');
+    const now = options.thisUpdate?.() ?? new Date();
+    const data = new ocsp.ResponseData({
+      responderID: new ocsp.ResponderID({ byKey: new ocsp.KeyHash(keyHash) }),
+      producedAt: now,
+      responses: [
+        new ocsp.SingleResponse({
+          certID,
+          certStatus: revoked.has(serial)
+            ? new ocsp.CertStatus({
+                revoked: new ocsp.RevokedInfo({ revocationTime: new Date(now.getTime() - 60_000) }),
+              })
+            : new ocsp.CertStatus({ good: null }),
+          thisUpdate: now,
+          nextUpdate: new Date(now.getTime() + 3_600_000),
+        }),
+      ],
+    });
+    const signature = nodeSign('sha256', Buffer.from(AsnConvert.serialize(data)), caKey);
+    if (options.tamper) signature[5] = (signature[5] ?? 0) ^ 1;
+    const basic = new ocsp.BasicOCSPResponse({
+      tbsResponseData: data,
+      signatureAlgorithm: new AlgorithmIdentifier({ algorithm: '1.2.840.113549.1.1.11', parameters: null }),
+      signature: new Uint8Array(signature).buffer,
+    });
+    const response = new ocsp.OCSPResponse({
+      responseStatus: ocsp.OCSPResponseStatus.successful,
+      responseBytes: new ocsp.ResponseBytes({
+        responseType: ocsp.id_pkix_ocsp_basic,
+        response: new OctetString(AsnConvert.serialize(basic)),
+      }),
+    });
+    res.setHeader('content-type', 'application/ocsp-response');
+    res.end(Buffer.from(AsnConvert.serialize(response)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/ocsp`,
+    get requests() {
+      return state.requests;
+    },
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
