@@ -3,7 +3,8 @@
  * and writes only if nobody changed it meanwhile (callers retry), so one update costs two round
  * trips and needs no explicit transaction.
  */
-import type { Queryable } from '../core/index.ts';
+import { createHash } from 'node:crypto';
+import type { Database } from '../core/index.ts';
 import { badRequest } from './errors.ts';
 import type { Entity, StoredAttr } from './model.ts';
 import { distanceTo, type Geometry, type GeoQuery, geoMatches, type Position } from './query/geo.ts';
@@ -166,7 +167,21 @@ function rowValues(e: Entity): unknown[] {
   ];
 }
 
-export function createStore(db: Queryable, now: () => Date): Store {
+export function createStore(db: Database, now: () => Date): Store {
+  /**
+   * The hot single-entity statements run as named prepared statements: PostgreSQL parses and plans
+   * them once per connection instead of on every request.
+   */
+  const names = new Map<string, string>();
+  function prepared(text: string, values: unknown[]) {
+    let name = names.get(text);
+    if (!name) {
+      name = `broker_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+      names.set(text, name);
+    }
+    return db.pool.query({ name, text, values });
+  }
+
   const liveSql = (p: Params) => `(e.expires_at IS NULL OR e.expires_at > ${p.add(now())})`;
 
   function filterSql(f: EntityFilter, p: Params): string {
@@ -236,7 +251,7 @@ export function createStore(db: Queryable, now: () => Date): Store {
   return {
     async insert(e) {
       // One statement: a live entity with the same key wins (0 rows); an expired leftover is replaced.
-      const { rowCount } = await db.query(
+      const { rowCount } = await prepared(
         `INSERT INTO broker.entities AS old (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES})
          ON CONFLICT (tenant, id, type, service_path) DO UPDATE SET attrs = EXCLUDED.attrs,
            attr_names = EXCLUDED.attr_names, created_at = EXCLUDED.created_at, modified_at = EXCLUDED.modified_at,
@@ -248,7 +263,7 @@ export function createStore(db: Queryable, now: () => Date): Store {
       return rowCount === 1;
     },
     async upsertMerge(e, overrideMetadata) {
-      await db.query(
+      await prepared(
         `INSERT INTO broker.entities AS old (${INSERT_COLUMNS})
          VALUES (${INSERT_VALUES.replace('$5', 'broker.strip_type_given($5)')})
          ON CONFLICT (tenant, id, type, service_path) DO UPDATE SET
@@ -263,7 +278,7 @@ export function createStore(db: Queryable, now: () => Date): Store {
       );
     },
     async update(e) {
-      const { rowCount } = await db.query(
+      const { rowCount } = await prepared(
         `UPDATE broker.entities AS old SET attrs = $5, attr_names = $6, created_at = $7, modified_at = $8, expires_at = $9,
            version = version + 1, ${GEO_SET}
          WHERE tenant = $1 AND id = $2 AND type = $3 AND service_path = $4 AND version = $15`,
@@ -272,7 +287,7 @@ export function createStore(db: Queryable, now: () => Date): Store {
       return rowCount === 1;
     },
     async remove(e) {
-      const { rowCount } = await db.query(
+      const { rowCount } = await prepared(
         `DELETE FROM broker.entities WHERE tenant = $1 AND id = $2 AND type = $3 AND service_path = $4 AND version = $5`,
         [e.tenant, e.id, e.type, e.servicePath, e.version],
       );
@@ -282,12 +297,12 @@ export function createStore(db: Queryable, now: () => Date): Store {
       const p = new Params();
       const where = [`e.tenant = ${p.add(tenant)}`, `e.id = ${p.add(id)}`, scopeSql(scopes, p), liveSql(p)];
       if (type !== undefined) where.push(`e.type = ${p.add(type)}`);
-      const rows = await run<Row>(
+      const { rows } = await prepared(
         // No ORDER BY: the planner would walk the (tenant, type, seq) index instead of the key.
         `SELECT ${COLUMNS} FROM broker.entities e WHERE ${where.join(' AND ')} LIMIT 2`,
         p.values,
       );
-      return rows.map(toEntity);
+      return (rows as Row[]).map(toEntity);
     },
     async query(f) {
       if (f.geo) return geoQuery(f, f.geo);
