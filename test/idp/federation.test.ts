@@ -7,6 +7,7 @@
  *   2. U signs residents in with D: a resident verified at D gets an ID at U.
  */
 import assert from 'node:assert/strict';
+import { webcrypto } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
@@ -68,17 +69,32 @@ describe('federation between two providers', () => {
       ...dAtU,
       allowHttp: true,
     });
+    // U authenticates to D with private_key_jwt (ES256), as the Digital Agency's app requires.
+    const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ])) as webcrypto.CryptoKeyPair;
+    const publicJwk = {
+      ...(await webcrypto.subtle.exportKey('jwk', keys.publicKey)),
+      alg: 'ES256',
+      kid: 'u-1',
+      use: 'sig',
+    };
     const uAtD = await addClient(d, {
       grantTypes: ['authorization_code'],
       scopes: [],
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwks: { keys: [publicJwk] },
       redirectUris: [`${u.platform.config.publicUrl}/idp/federation/callback`],
       verifiedClaims: true,
     });
+    assert.equal(uAtD.clientSecret, '');
     u.idp.federation.add({
       id: 'town',
       label: { ja: '町のID', en: 'the town ID' },
       issuer: d.issuer,
-      ...uAtD,
+      clientId: uAtD.clientId,
+      privateKey: { key: keys.privateKey as unknown as oidc.CryptoKey, kid: 'u-1' },
       allowHttp: true,
     });
 
@@ -192,7 +208,7 @@ describe('federation between two providers', () => {
     assert.equal(count.rows[0]!.n, '1');
   });
 
-  it('U signs a resident in with D: an ID verified at D is used at U', async () => {
+  it('U signs a resident in with D (client authentication private_key_jwt, ES256): an ID verified at D is used at U', async () => {
     const fresh = await browser.newContext({ locale: 'ja-JP' });
     const page = await fresh.newPage();
     const { rp } = await appAt(u);
