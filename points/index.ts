@@ -16,13 +16,18 @@ import { createExchangeService, type ExchangeService } from './exchange_service.
 import { createLedgerService, type LedgerService } from './ledger_service.ts';
 import { pointsMigrations } from './migrations/index.ts';
 import { type PointsPorts, portResolver } from './ports.ts';
+import { createReportService, type ReportService } from './report_service.ts';
 import { adminRouter } from './routes/admin_api.ts';
 import { partnerRouter } from './routes/partner_api.ts';
 import { createSettlementService, type SettlementService } from './settlement_service.ts';
 import { jstDate } from './time.ts';
 
 export type { ExchangePolicy, ExternalWallet, PointsNotifier, PointsPorts } from './ports.ts';
-export type PointsService = LedgerService & ExchangeService & SettlementService & CampaignService;
+export type PointsService = LedgerService &
+  ExchangeService &
+  SettlementService &
+  CampaignService &
+  ReportService;
 
 /** The module with explicit ports (tests, custom assemblies); the plain factory finds them in services. */
 export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsService> {
@@ -35,6 +40,7 @@ export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsSe
       ...createExchangeService({ ...deps, ledger }),
       ...createSettlementService({ ...deps, ledger }),
       ...createCampaignService({ ...deps, ledger }),
+      ...createReportService({ ...deps, ledger }),
     };
     let timer: NodeJS.Timeout | undefined;
     let lastExpiryDay = '';

@@ -12,6 +12,8 @@
  *   POST /exchanges/:id/settle  /exchanges/:id/void             finish a pending exchange by hand
  *   PUT  /merchants/:id/bank                                    payout bank account
  *   POST /settlements  GET /settlements  POST /settlements/zengin   settle a period, list, 全銀 file
+ *   POST /campaigns  /campaigns/:code/fund  /campaigns/settle   cashback campaigns
+ *   GET  /reports/totals  /reports/kpis  /reports/unused-cash   totals, KPIs, 基準日未使用残高
  *   GET  /invariants                                            ledger health
  *   GET  /currencies/:currency/balances/:holder, /history/:holder
  */
@@ -483,6 +485,136 @@ export function adminRouter(ctx: ModuleContext, ledger: PointsService) {
         .type('application/octet-stream')
         .set('Content-Disposition', 'attachment; filename="zengin.txt"')
         .send(file);
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/campaigns',
+      summary:
+        'Create a cashback campaign (permanent: merchant-funded, immediate; limited: city-funded, period end)',
+      tags,
+      security,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['currency', 'code', 'kind', 'pointType', 'rateBp', 'startsAt'],
+        properties: {
+          currency: code,
+          code,
+          kind: { enum: ['permanent', 'limited'] },
+          merchant: code,
+          pointType: code,
+          rateBp: { type: 'integer', minimum: 1, maximum: 10000 },
+          perTxnCap: { type: 'integer', minimum: 1 },
+          perResidentCap: { type: 'integer', minimum: 1 },
+          startsAt: isoTime,
+          endsAt: isoTime,
+        },
+      },
+    },
+    ...guard,
+    async (req, res) => {
+      res.status(201).json(await ledger.createCampaign(req.body, staff(req)));
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/campaigns/:code/fund',
+      summary: "Fund a limited campaign's budget from a pool (Idempotency-Key required)",
+      tags,
+      security,
+      params: { type: 'object', properties: { code } },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['currency', 'pool', 'amount'],
+        properties: { currency: code, pool: code, amount },
+      },
+      responses: { '201': { description: 'Posted', schema: journalSchema } },
+    },
+    ...guard,
+    async (req, res) => {
+      const answer = await ledger.fundCampaign({
+        ...req.body,
+        code: req.params['code'] as string,
+        idempotency: idem(req),
+        actor: staff(req),
+      });
+      sendJournal(res, answer);
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/campaigns/settle',
+      summary: 'Post the accruals of ended limited campaigns',
+      tags,
+      security,
+    },
+    ...guard,
+    async (req, res) => {
+      res.json({ settled: await ledger.settleCampaigns(ctx.now(), staff(req)) });
+    },
+  );
+
+  const periodQuery = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['currency', 'from', 'to'],
+    properties: periodProps,
+  };
+  route(
+    {
+      method: 'get',
+      path: '/reports/totals',
+      summary: 'Issued, used (per merchant and place), expired, exchanged',
+      tags,
+      security,
+      query: periodQuery,
+    },
+    ...guard,
+    async (req, res) => {
+      res.json(await ledger.totals(req.query as unknown as { currency: string; from: string; to: string }));
+    },
+  );
+  route(
+    {
+      method: 'get',
+      path: '/reports/kpis',
+      summary: 'Active residents, circulation and expiry rates',
+      tags,
+      security,
+      query: periodQuery,
+    },
+    ...guard,
+    async (req, res) => {
+      res.json(await ledger.kpis(req.query as unknown as { currency: string; from: string; to: string }));
+    },
+  );
+  route(
+    {
+      method: 'get',
+      path: '/reports/unused-cash',
+      summary: 'Unused cash-charged balance per issuer at the end of a base date (資金決済法)',
+      tags,
+      security,
+      query: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['currency', 'baseDate'],
+        properties: { currency: code, baseDate: { type: 'string', format: 'date' } },
+      },
+    },
+    ...guard,
+    async (req, res) => {
+      res.json(
+        await ledger.unusedCashBalance(req.query as unknown as { currency: string; baseDate: string }),
+      );
     },
   );
 
