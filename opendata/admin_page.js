@@ -198,12 +198,25 @@ $('confirm-form').addEventListener('submit', async (event) => {
     headers: { ...auth(), 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
   });
-  const out = await res.json();
+  let out = await res.json();
   if (!res.ok) {
     $('result').textContent = `エラー / Error ${res.status} — ${problemText(out)}`;
     return;
   }
+  $('register-box').hidden = false;
+  while (out.status === 'registering') {
+    const reg = out.registration ?? {};
+    if (reg.total) $('register-progress').value = Math.round(((reg.written ?? 0) / reg.total) * 100);
+    $('result').textContent = `登録中… ${reg.written ?? 0}件 / Registering… ${reg.written ?? 0}`;
+    await new Promise((r) => setTimeout(r, 500));
+    out = await (await fetch(`/api/opendata/uploads/${current.id}`, { headers: auth() })).json();
+  }
   const reg = out.registration;
+  if (out.status !== 'registered') {
+    $('result').textContent = `登録に失敗しました / Registration failed — ${reg?.error ?? ''}`;
+    return;
+  }
+  $('register-progress').value = 100;
   $('result').textContent =
     `${reg.entities}件を登録しました（${reg.datasetId} 第${reg.version}版）。 / Registered ${reg.entities} entities.`;
   const link = el('a', `/v2/entities?type=${current.report.dataset.entityType}`);

@@ -86,6 +86,10 @@ export function adminPageHtml(): string {
     <button type="submit" id="confirm-button">確認して登録 <span class="en">/ Confirm and register</span></button>
   </form>
 </section>
+<div id="register-box" hidden>
+  <label for="register-progress">登録の進み具合 <span class="en">/ Registration progress</span></label>
+  <progress id="register-progress" max="100" value="0"></progress>
+</div>
 <p id="result" role="status" aria-live="polite"></p>
 </main>
 <script src="/admin/opendata/app.js"></script>

@@ -38,6 +38,8 @@ export function opendataModule(options: { maxUploadBytes?: number } = {}): Modul
         { prefix: '/admin/opendata', router: page.router },
       ],
       services: service,
+      start: () => service.recoverInterrupted(),
+      stop: () => service.settle(),
     };
   };
 }

@@ -49,5 +49,13 @@ export const opendataMigrations: ModuleMigrations = {
         );
       `,
     },
+    {
+      id: '002_registering',
+      sql: `
+        ALTER TABLE opendata.uploads DROP CONSTRAINT uploads_status_check;
+        ALTER TABLE opendata.uploads ADD CONSTRAINT uploads_status_check
+          CHECK (status IN ('analysed', 'registering', 'registered'));
+      `,
+    },
   ],
 };

@@ -7,3 +7,4 @@ defineProblem('opendata-dataset-unknown', { status: 422, title: 'No standard dat
 defineProblem('opendata-empty-file', { status: 422, title: 'The file has no records' });
 defineProblem('opendata-already-registered', { status: 409, title: 'This upload is already registered' });
 defineProblem('opendata-broker-failed', { status: 502, title: 'The context broker rejected the entities' });
+defineProblem('opendata-registering', { status: 409, title: 'This upload is being registered' });

@@ -33,10 +33,22 @@ export class CsvSyntaxError extends Error {
 
 const LINE_BREAK = /\r\n|\r|\n/g;
 
-function countBreaks(raw: string): number {
+function countBreaks(text: string): number {
+  if (!text.includes('\n') && !text.includes('\r')) return 0;
   let n = 0;
   LINE_BREAK.lastIndex = 0;
-  while (LINE_BREAK.exec(raw) !== null) n++;
+  while (LINE_BREAK.exec(text) !== null) n++;
+  return n;
+}
+
+/**
+ * Physical lines a record spans: its record delimiter plus the line breaks kept verbatim inside
+ * its quoted cells (csv-parse's own line counter counts a CRLF inside quotes twice). Cheaper than
+ * csv-parse's `raw` option, which halves its throughput.
+ */
+function linesOf(cells: string[]): number {
+  let n = 1;
+  for (const cell of cells) n += countBreaks(cell);
   return n;
 }
 
@@ -59,10 +71,9 @@ export async function* readRecords(
   const options: Options = {
     relax_column_count: true,
     skip_empty_lines: false,
-    raw: true,
     bom: false,
     on_record: (rec: unknown) => {
-      parsedLines += countBreaks((rec as { raw: string }).raw);
+      parsedLines += linesOf(rec as string[]);
       return rec as string[];
     },
   };
@@ -73,10 +84,10 @@ export async function* readRecords(
 
   let line = 1;
   try {
-    for await (const { record, raw } of parser as AsyncIterable<{ record: string[]; raw: string }>) {
+    for await (const record of parser as AsyncIterable<string[]>) {
       const start = line;
-      line += countBreaks(raw);
-      if (record.length === 1 && record[0] === '' && !raw.startsWith('"')) continue; // blank line
+      line += linesOf(record);
+      if (record.length === 1 && record[0] === '') continue; // blank line (or a lone "" — nothing either way)
       yield { line: start, cells: record, bytesRead: decoder.bytesRead };
     }
   } catch (error) {

@@ -173,7 +173,7 @@ export function opendataRoutes(ctx: ModuleContext, service: OpendataService, max
     {
       method: 'post',
       path: '/uploads/:id/confirm',
-      summary: 'Register the upload in the broker and the catalogue',
+      summary: 'Start registering the upload in the broker and the catalogue (poll the upload for progress)',
       tags,
       security,
       params: idParams,
@@ -193,7 +193,7 @@ export function opendataRoutes(ctx: ModuleContext, service: OpendataService, max
     },
     ...guard,
     async (req, res) => {
-      res.json(await service.confirm(req.params['id'] as string, req.body, actor(req)));
+      res.status(202).json(await service.confirm(req.params['id'] as string, req.body, actor(req)));
     },
   );
 

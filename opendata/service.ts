@@ -39,12 +39,21 @@ export interface UploadRow {
   fileName: string;
   bytes: number;
   sha256: string;
-  status: 'analysed' | 'registered';
+  status: 'analysed' | 'registering' | 'registered';
   options: AnalyseChoices;
   report: AnalysisReport;
   datasetId: string | null;
   createdAt: string;
-  registration: { datasetId: string; version: number; entities: number; batches: number } | null;
+  /** Progress while registering; the catalogue version when registered; the error after a failure. */
+  registration: {
+    written?: number;
+    batches?: number;
+    total?: number;
+    datasetId?: string;
+    version?: number;
+    entities?: number;
+    error?: string;
+  } | null;
 }
 
 export const SERVICE_PATH = '/opendata';
@@ -143,6 +152,78 @@ export function createOpendataService(ctx: ModuleContext) {
     };
   }
 
+  const jobs = new Set<Promise<void>>();
+
+  async function register(upload: UploadRow, meta: DatasetMeta, actor: string): Promise<void> {
+    const id = upload.id;
+    const standard = upload.report.dataset!;
+    const datasetId = meta.datasetId ?? `${upload.options.municipalityCode ?? 'local'}-${standard.id}`;
+    const writer = new BatchWriter(broker(), {
+      onBatch: async (written, batches) => {
+        await ctx.db.query(
+          `UPDATE opendata.uploads SET registration = $2 WHERE id = $1 AND status = 'registering'`,
+          [id, { written, batches, total: upload.report.rowsValid }],
+        );
+      },
+    });
+    await analyse(id, upload.options, {
+      sourceName: datasetId,
+      unrestricted: upload.report.unrestricted,
+      onEntity: (entity) => writer.add(entity),
+    });
+    await writer.flush();
+    await ctx.db.transaction(async (tx) => {
+      const now = ctx.now();
+      await tx.query(
+        `INSERT INTO opendata.datasets (id, standard, entity_type, title, description, publisher, license, frequency, keywords, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+         ON CONFLICT (id) DO UPDATE SET
+           title = COALESCE($11, opendata.datasets.title), description = COALESCE($12, opendata.datasets.description),
+           publisher = COALESCE($13, opendata.datasets.publisher), license = COALESCE($14, opendata.datasets.license),
+           frequency = COALESCE($15, opendata.datasets.frequency), keywords = COALESCE($16, opendata.datasets.keywords),
+           updated_at = $10`,
+        [
+          datasetId,
+          standard.id,
+          standard.entityType,
+          meta.title ?? standard.title,
+          meta.description ?? '',
+          meta.publisher ?? '',
+          meta.license ?? 'CC-BY-4.0',
+          meta.frequency ?? 'irregular',
+          meta.keywords ?? [],
+          now,
+          meta.title ?? null,
+          meta.description ?? null,
+          meta.publisher ?? null,
+          meta.license ?? null,
+          meta.frequency ?? null,
+          meta.keywords ?? null,
+        ],
+      );
+      const { rows } = await tx.query<{ v: number }>(
+        `SELECT COALESCE(max(version), 0) + 1 AS v FROM opendata.dataset_versions WHERE dataset_id = $1`,
+        [datasetId],
+      );
+      const version = rows[0]!.v;
+      await tx.query(
+        `INSERT INTO opendata.dataset_versions (dataset_id, version, upload_id, entities, registered_at) VALUES ($1, $2, $3, $4, $5)`,
+        [datasetId, version, id, writer.written, now],
+      );
+      const registration = { datasetId, version, entities: writer.written, batches: writer.batches };
+      await tx.query(
+        `UPDATE opendata.uploads SET status = 'registered', dataset_id = $2, registered_at = $3, registration = $4 WHERE id = $1`,
+        [id, datasetId, now, registration],
+      );
+      await ctx.audit.recordInTransaction(tx, {
+        actor,
+        action: 'opendata.upload.register',
+        target: `opendata-dataset:${datasetId}`,
+        details: { upload: id, version, entities: writer.written },
+      });
+    });
+  }
+
   return {
     dir,
     fileOf,
@@ -213,80 +294,51 @@ export function createOpendataService(ctx: ModuleContext) {
       return get(id);
     },
 
-    /** Registers the confirmed upload's valid rows in the broker and adds a catalogue version. */
+    /**
+     * Starts registering the confirmed upload's valid rows in the broker (202: the upload shows
+     * `registering` with progress, then `registered` with its catalogue version).
+     */
     async confirm(id: string, meta: DatasetMeta, actor: string): Promise<UploadRow> {
       const upload = await get(id);
       if (upload.status === 'registered') throw new ProblemError('opendata-already-registered');
-      const standard = upload.report.dataset!;
-      const datasetId = meta.datasetId ?? `${upload.options.municipalityCode ?? 'local'}-${standard.id}`;
-      const writer = new BatchWriter(broker());
-      try {
-        await analyse(id, upload.options, {
-          sourceName: datasetId,
-          unrestricted: upload.report.unrestricted,
-          onEntity: (entity) => writer.add(entity),
-        });
-        await writer.flush();
-      } catch (error) {
-        if ((error as Error).name === 'NgsiError') {
-          throw new ProblemError('opendata-broker-failed', {
-            detail: `ブローカーが登録を拒否しました（${writer.written}件登録済み）。 / ${(error as Error).message}`,
-            written: writer.written,
+      const { rowCount } = await ctx.db.query(
+        `UPDATE opendata.uploads SET status = 'registering', registration = $2 WHERE id = $1 AND status = 'analysed'`,
+        [id, { written: 0, batches: 0 }],
+      );
+      if (!rowCount) throw new ProblemError('opendata-registering');
+      const job: Promise<void> = register(upload, meta, actor)
+        .catch(async (error: unknown) => {
+          ctx.logger.error({ err: error, upload: id }, 'opendata: registration failed');
+          const message = (error as Error).name === 'NgsiError' ? (error as Error).message : 'internal error';
+          await ctx.db.query(
+            `UPDATE opendata.uploads SET status = 'analysed',
+               registration = jsonb_build_object('error', $2::text, 'written', (registration->>'written')::int)
+             WHERE id = $1`,
+            [id, message],
+          );
+          await ctx.audit.record({
+            actor,
+            action: 'opendata.upload.register-failed',
+            target: `opendata-upload:${id}`,
+            details: { error: message },
           });
-        }
-        throw error;
-      }
-      await ctx.db.transaction(async (tx) => {
-        const now = ctx.now();
-        await tx.query(
-          `INSERT INTO opendata.datasets (id, standard, entity_type, title, description, publisher, license, frequency, keywords, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
-           ON CONFLICT (id) DO UPDATE SET
-             title = COALESCE($11, opendata.datasets.title), description = COALESCE($12, opendata.datasets.description),
-             publisher = COALESCE($13, opendata.datasets.publisher), license = COALESCE($14, opendata.datasets.license),
-             frequency = COALESCE($15, opendata.datasets.frequency), keywords = COALESCE($16, opendata.datasets.keywords),
-             updated_at = $10`,
-          [
-            datasetId,
-            standard.id,
-            standard.entityType,
-            meta.title ?? standard.title,
-            meta.description ?? '',
-            meta.publisher ?? '',
-            meta.license ?? 'CC-BY-4.0',
-            meta.frequency ?? 'irregular',
-            meta.keywords ?? [],
-            now,
-            meta.title ?? null,
-            meta.description ?? null,
-            meta.publisher ?? null,
-            meta.license ?? null,
-            meta.frequency ?? null,
-            meta.keywords ?? null,
-          ],
-        );
-        const { rows } = await tx.query<{ v: number }>(
-          `SELECT COALESCE(max(version), 0) + 1 AS v FROM opendata.dataset_versions WHERE dataset_id = $1`,
-          [datasetId],
-        );
-        const version = rows[0]!.v;
-        await tx.query(
-          `INSERT INTO opendata.dataset_versions (dataset_id, version, upload_id, entities, registered_at) VALUES ($1, $2, $3, $4, $5)`,
-          [datasetId, version, id, writer.written, now],
-        );
-        const registration = { datasetId, version, entities: writer.written, batches: writer.batches };
-        await tx.query(
-          `UPDATE opendata.uploads SET status = 'registered', dataset_id = $2, registered_at = $3, registration = $4 WHERE id = $1`,
-          [id, datasetId, now, registration],
-        );
-        await ctx.audit.recordInTransaction(tx, {
-          actor,
-          action: 'opendata.upload.register',
-          target: `opendata-dataset:${datasetId}`,
-          details: { upload: id, version, entities: writer.written },
-        });
-      });
+        })
+        .finally(() => jobs.delete(job));
+      jobs.add(job);
       return get(id);
+    },
+
+    /** Waits for registrations in progress (shutdown, tests). */
+    async settle(): Promise<void> {
+      while (jobs.size > 0) await Promise.allSettled([...jobs]);
+    },
+
+    /** Uploads left `registering` by a stopped process can be confirmed again (upserts are idempotent). */
+    async recoverInterrupted(): Promise<void> {
+      await ctx.db.query(
+        `UPDATE opendata.uploads SET status = 'analysed',
+           registration = registration || '{"error": "interrupted"}'::jsonb WHERE status = 'registering'`,
+      );
     },
 
     async listDatasets(onlyPublished: boolean) {
