@@ -112,6 +112,22 @@ function checkUri(path: string, query: URLSearchParams): void {
   }
 }
 
+/** Orion produces JSON, and text for attribute values; an Accept naming neither is refused. */
+function checkAccept(path: string, accept: string | undefined): void {
+  if (accept === undefined) return;
+  const ranges = accept
+    .split(',')
+    .map((r) => r.split(';')[0]!.trim().toLowerCase())
+    .filter((r) => ['*/*', 'application/*', 'application/json', 'text/*', 'text/plain'].includes(r));
+  if (ranges.length === 0) {
+    throw new OrionError(406, 'NotAcceptable', 'no acceptable mime-type in accept header');
+  }
+  const json = ranges.some((r) => r === '*/*' || r.startsWith('application/'));
+  if (!json && !path.endsWith('/value')) {
+    throw new OrionError(406, 'NotAcceptable', 'accepted MIME types: application/json');
+  }
+}
+
 function reply(correlator: string, r: BrokerReply): RawReply {
   const headers: Array<[string, string]> = [['Fiware-Correlator', correlator]];
   for (const name of ['Location', 'Fiware-Total-Count', 'Allow']) {
@@ -159,6 +175,7 @@ export async function dispatch(engine: Engine, raw: RawRequest): Promise<RawRepl
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
     const { handler, params } = route(path, raw.method);
     checkUri(path, query);
+    checkAccept(path, raw.headers['accept']);
     const hasBodyMethod = raw.method === 'POST' || raw.method === 'PUT' || raw.method === 'PATCH';
     const length = raw.declaredLength ?? raw.body?.length ?? 0;
     if (hasBodyMethod && length === 0) {
