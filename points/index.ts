@@ -58,6 +58,7 @@ export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsSe
           lastExpiryDay = today;
           ledger
             .runExpiry()
+            .then(() => ledger.sendExpiryNotices())
             .then(() => points.settleCampaigns())
             .catch((err: unknown) => ctx.logger.error({ err }, 'points daily run failed'));
         }, 60_000);

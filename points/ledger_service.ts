@@ -592,6 +592,52 @@ export function createLedgerService(deps: LedgerDeps) {
       return { lots, amount };
     },
 
+    /**
+     * Tells residents, through the notifier port, about points expiring within their currency's
+     * notice period (one notice per resident, currency and expiry instant; each lot noticed once).
+     */
+    async sendExpiryNotices(at: Date = now()) {
+      const notifier = ports.notifier();
+      if (!notifier) return { notices: 0 };
+      const { rows } = await db.query<{
+        holder: string;
+        currency: string;
+        expiresAt: Date;
+        amount: string;
+        lots: string[];
+      }>(
+        `SELECT a.holder, c.code AS currency, l.expires_at AS "expiresAt", sum(l.remaining) AS amount,
+                array_agg(l.id::text) AS lots
+           FROM points.lot l JOIN points.account a ON a.id = l.account_id AND a.kind = 'resident'
+           JOIN points.currency c ON c.id = a.currency_id
+          WHERE l.remaining > 0 AND l.expires_at > $1 AND l.expires_at <= $1 + make_interval(days => c.expiry_notice_days)
+            AND NOT EXISTS (SELECT 1 FROM points.expiry_notice n WHERE n.lot_id = l.id)
+          GROUP BY a.holder, c.code, l.expires_at ORDER BY l.expires_at, a.holder`,
+        [at],
+      );
+      let notices = 0;
+      for (const r of rows) {
+        try {
+          await notifier.notify({
+            to: { kind: 'resident', holder: r.holder },
+            event: 'expiry-soon',
+            currency: r.currency,
+            amount: Number(r.amount),
+            at: r.expiresAt,
+          });
+        } catch (err) {
+          logger.warn({ err }, 'expiry notice failed; retried on the next run');
+          continue;
+        }
+        await db.query(
+          `INSERT INTO points.expiry_notice (lot_id, sent_at) SELECT unnest($1::bigint[]), $2 ON CONFLICT DO NOTHING`,
+          [r.lots, at],
+        );
+        notices += 1;
+      }
+      return { notices };
+    },
+
     /** A holder's balance, spendable amount and lots by point type (portal, staff, partners). */
     async balance(input: { currency: string; kind?: 'resident' | 'merchant'; holder: string }) {
       const c = await currency(input.currency);

@@ -3,6 +3,7 @@ import { LEDGER_SQL } from './001_ledger.ts';
 import { EXCHANGE_SQL } from './002_exchange.ts';
 import { SETTLEMENT_SQL } from './003_settlement.ts';
 import { CAMPAIGNS_SQL } from './004_campaigns.ts';
+import { EXPIRY_NOTICES_SQL } from './005_expiry_notices.ts';
 
 export const pointsMigrations: ModuleMigrations = {
   module: 'points',
@@ -12,5 +13,6 @@ export const pointsMigrations: ModuleMigrations = {
     { id: '002_exchange', sql: EXCHANGE_SQL },
     { id: '003_settlement', sql: SETTLEMENT_SQL },
     { id: '004_campaigns', sql: CAMPAIGNS_SQL },
+    { id: '005_expiry_notices', sql: EXPIRY_NOTICES_SQL },
   ],
 };

@@ -152,3 +152,46 @@ describe('points grants', () => {
     );
   });
 });
+
+describe('points notices', () => {
+  let f: PointsFixture;
+  const sent: Array<{ to: { kind: string; holder: string }; event: string; amount: number; at: string }> = [];
+  before(async () => {
+    f = await startPoints({
+      ports: {
+        notifier: {
+          async notify(n) {
+            sent.push({ to: n.to, event: n.event, amount: n.amount, at: n.at.toISOString() });
+          },
+        },
+      },
+    });
+  });
+  after(() => f.t.stop());
+
+  it('notifies both sides of a payment and residents once before points expire', async () => {
+    await grant(f, 'n-1', 100, 'health'); // expires 2026-05-01T15:00Z
+    await pay(f, 'n-1', 'm1', 40);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(
+      sent.map((n) => [n.to.kind, n.to.holder, n.event, n.amount]),
+      [
+        ['resident', 'n-1', 'balance-changed', 100],
+        ['resident', 'n-1', 'balance-changed', -40],
+        ['merchant', 'm1', 'balance-changed', 40],
+      ],
+    );
+    sent.length = 0;
+    assert.deepEqual(await f.points.sendExpiryNotices(new Date('2026-04-17T14:59:59Z')), { notices: 0 });
+    assert.deepEqual(await f.points.sendExpiryNotices(new Date('2026-04-17T15:00:00Z')), { notices: 1 });
+    assert.deepEqual(await f.points.sendExpiryNotices(new Date('2026-04-20T00:00:00Z')), { notices: 0 });
+    assert.deepEqual(sent, [
+      {
+        to: { kind: 'resident', holder: 'n-1' },
+        event: 'expiry-soon',
+        amount: 60,
+        at: '2026-05-01T15:00:00.000Z',
+      },
+    ]);
+  });
+});
