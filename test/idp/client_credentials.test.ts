@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import * as oidc from 'openid-client';
 import { send } from '../support/http.ts';
 import { addClient, freePort, type IdpTestPlatform, relyingParty, startIdpPlatform } from './support.ts';
@@ -226,6 +228,41 @@ describe('partner clients: client credentials, introspection, revocation, token 
     assert.equal(res.status, 401);
     assert.equal(await tokenError(rp, { scope: 'idp:clients' }), 'invalid_client');
     assert.equal((await t.idp.clients.get(victim.clientId)).status, 'disabled');
+  });
+});
+
+describe('CLI', () => {
+  it('clients add registers a client and prints its id and secret as JSON', async () => {
+    const t = await startIdpPlatform();
+    try {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          'idp/cli.ts',
+          'clients',
+          'add',
+          '--name',
+          'CLI連携',
+          '--grant',
+          'client_credentials',
+          '--scope',
+          'idp:clients',
+          '--ip',
+          '127.0.0.1/32',
+        ],
+        { env: { ...process.env, ...t.env, LOG_LEVEL: 'silent' } },
+      );
+      const printed = JSON.parse(stdout.trim());
+      assert.match(printed.clientId, /^c_[A-Za-z0-9_-]{16}$/);
+      assert.match(printed.clientSecret, /^[A-Za-z0-9_-]{43}$/);
+      assert.deepEqual(printed.ipAllowList, ['127.0.0.1/32']);
+      const tokens = await oidc.clientCredentialsGrant(await relyingParty(t, printed), {
+        scope: 'idp:clients',
+      });
+      assert.equal(tokens.scope, 'idp:clients');
+    } finally {
+      await t.stop();
+    }
   });
 });
 

@@ -1,0 +1,121 @@
+/**
+ * The identity provider's admin commands. `main.ts` can list them among its COMMANDS (as
+ * `clients add` …); until then they run on their own against the configured database:
+ *
+ *   node idp/cli.ts clients add --name NAME --grant client_credentials --scope points:write \
+ *        [--grant authorization_code --redirect-uri URI …] [--ip 203.0.113.0/24 …] \
+ *        [--auth client_secret_post] [--verified-claims]
+ *       → prints {"clientId": "...", "clientSecret": "...", ...} as JSON (the secret is shown only here)
+ *   node idp/cli.ts clients list
+ *   node idp/cli.ts clients disable CLIENT_ID
+ *   node idp/cli.ts keys rotate
+ */
+import { fileURLToPath } from 'node:url';
+import type { AuthMethod, GrantType } from './clients/client_registry.ts';
+import type { IdpServices } from './index.ts';
+
+export interface IdpCommand {
+  summary: string;
+  run(idp: IdpServices, args: string[], out: (line: string) => void): Promise<number>;
+}
+
+function options(args: string[]): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    if (!arg.startsWith('--')) continue;
+    const name = arg.slice(2);
+    const next = args[i + 1];
+    const value = next === undefined || next.startsWith('--') ? 'true' : ((i += 1), next);
+    found.set(name, [...(found.get(name) ?? []), value]);
+  }
+  return found;
+}
+
+export const IDP_COMMANDS: Record<string, IdpCommand> = {
+  'clients add': {
+    summary: 'register a partner client; prints its id and secret as JSON',
+    async run(idp, args, out) {
+      const o = options(args);
+      const name = o.get('name')?.[0];
+      const grants = (o.get('grant') ?? []) as GrantType[];
+      if (!name || grants.length === 0) {
+        out(
+          'usage: clients add --name NAME --grant client_credentials|authorization_code|refresh_token [--scope S …] [--redirect-uri URI …] [--ip CIDR …] [--auth METHOD] [--verified-claims]',
+        );
+        return 2;
+      }
+      const auth = o.get('auth')?.[0] as AuthMethod | undefined;
+      const { client, clientSecret } = await idp.clients.create(
+        {
+          name,
+          grantTypes: grants,
+          scopes: o.get('scope') ?? [],
+          redirectUris: o.get('redirect-uri') ?? [],
+          postLogoutRedirectUris: o.get('post-logout-redirect-uri') ?? [],
+          ipAllowList: o.get('ip') ?? [],
+          verifiedClaims: o.has('verified-claims'),
+          ...(auth ? { tokenEndpointAuthMethod: auth } : {}),
+        },
+        'cli',
+      );
+      out(JSON.stringify({ ...client, clientSecret }));
+      return 0;
+    },
+  },
+  'clients list': {
+    summary: 'list partner clients as JSON lines (no secrets)',
+    async run(idp, _args, out) {
+      for (const client of await idp.clients.list()) out(JSON.stringify(client));
+      return 0;
+    },
+  },
+  'clients disable': {
+    summary: 'disable a partner client and revoke its tokens',
+    async run(idp, args, out) {
+      const id = args.find((a) => !a.startsWith('--'));
+      if (!id) {
+        out('usage: clients disable CLIENT_ID');
+        return 2;
+      }
+      out(JSON.stringify(await idp.clients.disable(id, 'cli')));
+      return 0;
+    },
+  },
+  'keys rotate': {
+    summary: 'add fresh OpenID signing keys; the previous ones stay published',
+    async run(idp, _args, out) {
+      out(JSON.stringify({ kids: await idp.rotateSigningKeys('cli') }));
+      return 0;
+    },
+  },
+};
+
+/** Finds the command named by the leading words of `argv`. */
+export function findIdpCommand(argv: string[]): { command: IdpCommand; args: string[] } | undefined {
+  for (const words of [2, 1]) {
+    const command = IDP_COMMANDS[argv.slice(0, words).join(' ')];
+    if (command) return { command, args: argv.slice(words) };
+  }
+  return undefined;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const found = findIdpCommand(process.argv.slice(2));
+  if (!found) {
+    for (const [name, c] of Object.entries(IDP_COMMANDS))
+      process.stdout.write(`${name.padEnd(18)}${c.summary}\n`);
+    process.exit(2);
+  }
+  const { createPlatform } = await import('../platform.ts');
+  const platform = await createPlatform({ env: { LOG_LEVEL: 'warn', ...process.env } });
+  let code = 1;
+  try {
+    code = await found.command.run(platform.services['idp'] as IdpServices, found.args, (line) =>
+      process.stdout.write(`${line}\n`),
+    );
+  } finally {
+    await platform.stop();
+  }
+  process.exit(code);
+}
