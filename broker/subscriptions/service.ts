@@ -434,7 +434,12 @@ export function createSubscriptionService(deps: {
       attrsFormat = 'custom';
     } else {
       body = Buffer.from(
-        JSON.stringify({ subscriptionId: live.id, data: [notificationEntity(live, change)] }),
+        JSON.stringify(
+          // The simplified formats send the entity alone, without the subscriptionId/data envelope.
+          n.attrsFormat.startsWith('simplified')
+            ? notificationEntity(live, change)
+            : { subscriptionId: live.id, data: [notificationEntity(live, change)] },
+        ),
       );
     }
     const headers: Array<[string, string]> = [

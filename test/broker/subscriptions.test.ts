@@ -226,16 +226,21 @@ describe('broker: subscriptions and notifications', () => {
       subject: { entities: [{ id: 'M1' }] },
       notification: { http: { url: `${rx.url}/except` }, exceptAttrs: ['b'], attrsFormat: 'values' },
     });
+    await subscribe(h, {
+      subject: { entities: [{ id: 'M1' }], condition: { attrs: ['a'] } },
+      notification: { http: { url: `${rx.url}/simple` }, attrsFormat: 'simplifiedKeyValues' },
+    });
     const created = rx.received.length;
     await call(b.url, 'POST', '/v2/entities', {
       headers: h,
       body: { id: 'M1', a: { value: 1 }, b: { value: 2 } },
     });
-    await rx.waitFor(created + 2);
+    await rx.waitFor(created + 3);
     const start = rx.received.length;
     await call(b.url, 'PATCH', '/v2/entities/M1/attrs', { headers: h, body: { a: { value: 5 } } });
-    await rx.waitFor(start + 2);
+    await rx.waitFor(start + 3);
     const mine = rx.received.slice(start);
+    assert.deepEqual(mine.find((m) => m.url === '/simple')!.body, { id: 'M1', type: 'Thing', a: 5, b: 2 });
     const only = mine.find((m) => m.url === '/only')!;
     assert.deepEqual(only.body.data, [
       {
