@@ -14,6 +14,7 @@ import type { ModuleFactory } from '../core/index.ts';
 import { type CampaignService, createCampaignService } from './campaign_service.ts';
 import { createExchangeService, type ExchangeService } from './exchange_service.ts';
 import { createLedgerService, type LedgerService } from './ledger_service.ts';
+import { createMerchantQr } from './merchant_qr.ts';
 import { pointsMigrations } from './migrations/index.ts';
 import { type PointsPorts, portResolver } from './ports.ts';
 import { createReportService, type ReportService } from './report_service.ts';
@@ -42,12 +43,13 @@ export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsSe
       ...createCampaignService({ ...deps, ledger }),
       ...createReportService({ ...deps, ledger }),
     };
+    const qr = createMerchantQr(ctx.config, ctx.logger);
     let timer: NodeJS.Timeout | undefined;
     let lastExpiryDay = '';
     return {
       name: 'points',
       migrations: pointsMigrations,
-      routers: [partnerRouter(ctx, points), adminRouter(ctx, points)],
+      routers: [partnerRouter(ctx, points, qr), adminRouter(ctx, points, qr)],
       services: points,
       async start() {
         // Expiry runs once per JST day, at the first tick after midnight JST.

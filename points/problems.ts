@@ -21,6 +21,7 @@ const PROBLEMS: Record<string, { status: number; title: string }> = {
   'csv-invalid': { status: 400, title: 'The CSV file is invalid' },
   'idempotency-key-missing': { status: 400, title: 'Idempotency-Key header is required' },
   'already-exists': { status: 409, title: 'It already exists' },
+  'invalid-qr': { status: 400, title: 'The QR code is not valid' },
 };
 
 for (const [code, definition] of Object.entries(PROBLEMS)) defineProblem(code, definition);

@@ -11,6 +11,7 @@
  *   POST /exchange-rates                                        rate, rounding, min/max per (source, target)
  *   POST /exchanges/:id/settle  /exchanges/:id/void             finish a pending exchange by hand
  *   PUT  /merchants/:id/bank                                    payout bank account
+ *   GET  /merchants/:id/qr?currency=                            the merchant's signed payment QR payload
  *   POST /settlements  GET /settlements  POST /settlements/zengin   settle a period, list, 全銀 file
  *   POST /campaigns  /campaigns/:code/fund  /campaigns/settle   cashback campaigns
  *   GET  /reports/totals  /reports/kpis  /reports/unused-cash   totals, KPIs, 基準日未使用残高
@@ -21,10 +22,13 @@ import express from 'express';
 import type { ModuleContext } from '../../core/index.ts';
 import { ProblemError } from '../../core/index.ts';
 import type { PointsService } from '../index.ts';
+import type { createMerchantQr } from '../merchant_qr.ts';
 import { idempotencyKey, sendJournal } from './idempotency_key.ts';
 import { amount, balanceParams, code, holder, isoTime, journalSchema } from './schemas.ts';
 
 export const ADMIN_PREFIX = '/api/points/admin';
+
+type MerchantQr = ReturnType<typeof createMerchantQr>;
 
 const BANK_PROPS = {
   bankCode: { type: 'string', pattern: '^[0-9]{4}$' },
@@ -36,7 +40,7 @@ const BANK_PROPS = {
   holderKana: { type: 'string', minLength: 1, maxLength: 30 },
 };
 
-export function adminRouter(ctx: ModuleContext, ledger: PointsService) {
+export function adminRouter(ctx: ModuleContext, ledger: PointsService, qr: MerchantQr) {
   const { router, route } = ctx.http.createRouter(ADMIN_PREFIX);
   const guard = [ctx.http.adminOnly, ctx.http.requireToken(['points:admin'])];
   const security = { bearer: ['points:admin'] };
@@ -404,6 +408,33 @@ export function adminRouter(ctx: ModuleContext, ledger: PointsService) {
     async (req, res) => {
       await ledger.setMerchantBank(req.params['id'] as string, req.body, staff(req));
       res.status(204).end();
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/merchants/:id/qr',
+      summary: "The merchant's signed QR payload for a currency (print it at the till)",
+      tags,
+      security,
+      params: { type: 'object', properties: { id: code } },
+      query: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['currency'],
+        properties: { currency: code },
+      },
+    },
+    ...guard,
+    async (req, res) => {
+      const currency = (req.query as { currency: string }).currency;
+      await ledger.currency(currency);
+      res.json({
+        merchant: req.params['id'],
+        currency,
+        payload: qr.payload(currency, req.params['id'] as string),
+      });
     },
   );
 

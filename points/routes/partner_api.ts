@@ -6,18 +6,22 @@
  *   POST /payments                                 points:pay       resident → merchant (Idempotency-Key)
  *   POST /events                                   points:grant     earned points from the client's pool
  *   POST /exchanges                                points:exchange  the client's service points → another currency
+ *   POST /me/payments                              points:pay-self  the token's resident pays the merchant of a scanned QR
  *
  * A partner's grants come from the funding pool named after its client id; the event id (or the
  * Idempotency-Key) makes a re-delivered event a replay.
  */
 import type { ModuleContext } from '../../core/index.ts';
 import type { PointsService } from '../index.ts';
+import type { createMerchantQr } from '../merchant_qr.ts';
 import { idempotencyKey, sendJournal } from './idempotency_key.ts';
 import { amount, balanceParams, code, holder, isoTime, journalSchema } from './schemas.ts';
 
 export const PARTNER_PREFIX = '/api/points/v1';
 
-export function partnerRouter(ctx: ModuleContext, ledger: PointsService) {
+type MerchantQr = ReturnType<typeof createMerchantQr>;
+
+export function partnerRouter(ctx: ModuleContext, ledger: PointsService, qr: MerchantQr) {
   const { router, route } = ctx.http.createRouter(PARTNER_PREFIX);
   const clientOf = (auth: { clientId: string } | undefined) => `client:${auth!.clientId}`;
 
@@ -190,6 +194,39 @@ export function partnerRouter(ctx: ModuleContext, ledger: PointsService) {
       });
       if (replayed) res.set('Idempotent-Replayed', 'true');
       res.status(201).json(record);
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/me/payments',
+      summary:
+        'The signed-in resident pays the merchant named by a scanned QR code (Idempotency-Key required)',
+      tags: ['points'],
+      security: { bearer: ['points:pay-self'] },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['qr', 'amount'],
+        properties: { qr: { type: 'string', minLength: 1, maxLength: 500 }, amount },
+      },
+      responses: { '201': { description: 'Posted (or the replayed first answer)', schema: journalSchema } },
+    },
+    ctx.http.requireToken(['points:pay-self']),
+    async (req, res) => {
+      const { qr: payload, amount: value } = req.body as { qr: string; amount: number };
+      const { currency, merchant } = qr.verify(payload);
+      const resident = req.auth!.subject;
+      const answer = await ledger.pay({
+        currency,
+        resident,
+        merchant,
+        amount: value,
+        idempotency: { scope: `resident:${resident}`, key: idempotencyKey(req) },
+        actor: `resident:${resident}`,
+      });
+      sendJournal(res, answer);
     },
   );
 

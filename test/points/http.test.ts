@@ -10,6 +10,7 @@ const tokens = staticTokens({
   pos: { clientId: 'pos-app', scopes: ['points:pay', 'points:read'] },
   health: { clientId: 'health-app', scopes: ['points:grant'] },
   reader: { clientId: 'reader', scopes: ['points:read'] },
+  resident: { subject: 'h-1', clientId: 'resident-app', scopes: ['points:pay-self'] },
 });
 const auth = (token: string, extra: Record<string, string> = {}) => ({
   authorization: `Bearer ${token}`,
@@ -178,5 +179,37 @@ describe('points HTTP API', () => {
     assert.equal(invariants.body.healthy, true);
     const forbidden = await send(`${admin}/invariants`, { headers: auth('pos') });
     assert.equal(forbidden.status, 403);
+  });
+
+  it("a resident pays by scanning the merchant's signed QR; forged codes are refused", async () => {
+    const code = await send(`${admin}/merchants/m2/qr?currency=saijo-lsp`, { headers: auth('staff') });
+    assert.equal(code.status, 200);
+    assert.match(code.body.payload, /^TSNG1\.saijo-lsp\.m2\.[A-Za-z0-9_-]{43}$/);
+    const before = (await f.points.balance({ currency: 'saijo-lsp', holder: 'h-1' })).balance;
+    const paid = await send(`${v1}/me/payments`, {
+      method: 'POST',
+      headers: auth('resident', { 'idempotency-key': 'scan-1' }),
+      body: { qr: code.body.payload, amount: 25 },
+    });
+    assert.equal(paid.status, 201);
+    assert.deepEqual(
+      paid.body.postings.map((p: { kind: string; holder: string; amount: number }) => [
+        p.kind,
+        p.holder,
+        p.amount,
+      ]),
+      [
+        ['resident', 'h-1', -25],
+        ['merchant', 'm2', 25],
+      ],
+    );
+    const forged = await send(`${v1}/me/payments`, {
+      method: 'POST',
+      headers: auth('resident', { 'idempotency-key': 'scan-2' }),
+      body: { qr: code.body.payload.replace('.m2.', '.m1.'), amount: 25 },
+    });
+    assert.equal(forged.status, 400);
+    assert.equal(forged.body.code, 'invalid-qr');
+    assert.equal((await f.points.balance({ currency: 'saijo-lsp', holder: 'h-1' })).balance, before - 25);
   });
 });
