@@ -244,7 +244,6 @@ try {
     entities: notifyIds.map((id) => ({ id, type: 'N', sent: { value: 0 } })),
   });
   await new Promise((r) => setTimeout(r, 500));
-  latencies.length = 0;
   const update = async (i: number) =>
     check(
       await send(base, 'PATCH', `/v2/entities/${notifyIds[i % notifyIds.length]}/attrs?type=N`, {
@@ -252,13 +251,22 @@ try {
       }),
       204,
     );
-  const updateLatency = await openLoop(500, update);
-  await new Promise((r) => setTimeout(r, 1000));
-  const np99 = percentile(latencies, 99);
-  console.log(
-    `  notifications at 500 updates/s, 10 subscriptions: ${latencies.length}/${updateLatency.length} received, p50 ${percentile(latencies, 50).toFixed(1)} ms  p99 ${np99.toFixed(1)} ms   target ≤ 50 ms  ${np99 <= 50 && latencies.length === updateLatency.length ? 'MET' : 'MISSED'}`,
-  );
-  console.log(`  (update request latency at 500/s: p99 ${percentile(updateLatency, 99).toFixed(1)} ms)`);
+  // 100 updates/s shows the latency of an unsaturated broker; 500 updates/s is the target.
+  for (const rate of [100, 500]) {
+    latencies.length = 0;
+    const updateLatency = await openLoop(rate, update);
+    const until = Date.now() + 10_000;
+    while (latencies.length < updateLatency.length && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
+    const np99 = percentile(latencies, 99);
+    const verdict = np99 <= 50 && latencies.length === updateLatency.length ? 'MET' : 'MISSED';
+    console.log(
+      `  notifications at ${rate} updates/s, 10 subscriptions: ${latencies.length}/${updateLatency.length} received, p50 ${percentile(latencies, 50).toFixed(1)} ms  p99 ${np99.toFixed(1)} ms${rate === 500 ? `   target ≤ 50 ms  ${verdict}` : ''}`,
+    );
+    console.log(
+      `    (PATCH latency at ${rate}/s: p50 ${percentile(updateLatency, 50).toFixed(1)} ms  p99 ${percentile(updateLatency, 99).toFixed(1)} ms)`,
+    );
+  }
 } finally {
   receiver.close();
   agent.destroy();
