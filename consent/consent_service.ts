@@ -8,7 +8,13 @@ import { type ConsentAction, changeConsent, expireDue } from './change_consent.t
 import { DATA_ITEMS } from './data_items.ts';
 import { type Decision, type DecisionQuery, decide } from './decide.ts';
 import { type GiveInput, giveConsent } from './give_consent.ts';
-import { findNotice, type Notice, type NoticeInput, publishNotice } from './notices.ts';
+import {
+  findNotice,
+  latestMaterialVersion,
+  type Notice,
+  type NoticeInput,
+  publishNotice,
+} from './notices.ts';
 import type { ResidentDirectory } from './ports.ts';
 import { buildReceipt, type ReceiptKeys, type ReceiptOptions } from './receipts.ts';
 import {
@@ -41,6 +47,15 @@ export interface ConsentServices {
     actor?: string,
     tx?: Queryable,
   ): Promise<ConsentChange>;
+  /**
+   * Gives the consent behind record `id` again under its notice's latest version: re-consent after
+   * a material notice change, or consent again after a withdrawal or expiry.
+   */
+  consentAgain(id: string, resident: string, actor?: string, tx?: Queryable): Promise<ConsentChange>;
+  /** A notice's latest version and its newest material version published by now (0 when none). */
+  currentNotice(noticeId: string): Promise<{ latest: Notice; materialVersion: number } | undefined>;
+  /** The points module's exchange policy: a live `points-history` flow for `point-exchange`. */
+  mayExchange(query: { resident: string; sourceService: string; targetService: string }): Promise<boolean>;
   get(id: string): Promise<ConsentRecord | undefined>;
   list(resident: string): Promise<ConsentRecord[]>;
   events(id: string): Promise<ConsentEvent[]>;
@@ -91,6 +106,52 @@ export function createConsentServices(deps: ServiceDeps): ConsentServices {
         const result = await changeConsent({ audit }, t, at, input, actor);
         return { records: result.records.map((r) => toRecord(r, at)), changed: result.changed };
       });
+    },
+    consentAgain(id, resident, actor = 'resident', tx) {
+      return inTx(tx, async (t) => {
+        const at = now();
+        const row = await findRecord(t, id);
+        if (!row || row.resident !== resident)
+          throw new ProblemError('consent-not-found', { detail: `No consent ${id}.` });
+        const latest = (await findNotice(t, row.notice_id))!;
+        const result = await giveConsent(
+          { audit, directory },
+          t,
+          at,
+          {
+            resident,
+            service: row.recipient_service,
+            source: row.source_service,
+            items: [row.data_item],
+            purpose: row.purpose,
+            notice: { id: latest.noticeId, version: latest.version },
+            validUntil: row.valid_until && row.valid_until > at ? row.valid_until : null,
+            language: row.language,
+            collectionMethod: 'portal',
+          },
+          actor,
+        );
+        return { records: result.records.map((r) => toRecord(r, at)), changed: result.changed };
+      });
+    },
+    async currentNotice(noticeId) {
+      const latest = await findNotice(db, noticeId);
+      if (!latest) return undefined;
+      return { latest, materialVersion: await latestMaterialVersion(db, noticeId, now()) };
+    },
+    async mayExchange(query) {
+      const d = await decide(
+        db,
+        {
+          resident: query.resident,
+          service: query.targetService,
+          source: query.sourceService,
+          item: 'points-history',
+          purpose: 'point-exchange',
+        },
+        now(),
+      );
+      return d.decision === 'allow';
     },
     async get(id) {
       const row = await findRecord(db, id);

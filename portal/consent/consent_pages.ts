@@ -46,9 +46,10 @@ const DONE_TEXT = {
   pause: ['提供を一時停止しました。', 'Sharing is paused.'],
   resume: ['提供を再開しました。', 'Sharing is resumed.'],
   withdraw: ['同意を撤回しました。この同意は元に戻せません。', 'Consent withdrawn. This cannot be undone.'],
+  again: ['同意しました。', 'Consent given.'],
 } as const;
 
-const ACTIONS = ['pause', 'resume', 'withdraw'] as const;
+const ACTIONS = ['pause', 'resume', 'withdraw', 'again'] as const;
 type Action = (typeof ACTIONS)[number];
 
 function actor(a: string): [string, string] {
@@ -147,7 +148,11 @@ export function consentPages(o: ConsentPagesOptions): Router {
     const csrf = session.csrfFor(req);
     const done = ACTIONS.find((a) => a === req.query['done']);
     const failed = req.query['error'] === 'final';
+    const noticeGone = req.query['error'] === 'notice';
 
+    const notices = new Map<string, Awaited<ReturnType<ConsentServices['currentNotice']>>>();
+    for (const r of current.values())
+      if (!notices.has(r.notice.id)) notices.set(r.notice.id, await consent.currentNotice(r.notice.id));
     const sections: string[] = [];
     let n = 0;
     for (const list of groups.values()) {
@@ -165,15 +170,22 @@ export function consentPages(o: ConsentPagesOptions): Router {
           const hidden = `<span class="visually-hidden">：${escapeHtml(ja)}</span>`;
           const button = (action: Action, cls: string, bja: string, ben: string) =>
             `<form method="post" action="${base}/${r.id}/${action}"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button type="submit" class="${cls}">${escapeHtml(bja)}${hidden} <span lang="en">${escapeHtml(ben)}</span></button></form>`;
+          const live = r.state === 'given' || r.state === 'paused';
+          const reconsent = live && (notices.get(r.notice.id)?.materialVersion ?? 0) > r.notice.version;
           const actions =
-            r.state === 'given'
+            (reconsent ? button('again', '', '新しい内容で同意', 'Agree to the new terms') : '') +
+            (r.state === 'given'
               ? button('pause', 'secondary', '一時停止', 'Pause') +
                 button('withdraw', 'danger', '撤回', 'Withdraw')
               : r.state === 'paused'
                 ? button('resume', '', '再開', 'Resume') + button('withdraw', 'danger', '撤回', 'Withdraw')
-                : '';
+                : button('again', 'secondary', 'もう一度同意する', 'Consent again'));
+          const badge = reconsent
+            ? `<span class="state state-paused">${bi('再同意が必要', 'Re-consent needed')}</span>`
+            : `<span class="state state-${r.state}">${escapeHtml(sja)} <span lang="en">${escapeHtml(sen)}</span></span>`;
           return `<li id="c-${r.id}">
-<div class="item-head"><strong>${bi(ja, en)}</strong><span class="state state-${r.state}">${escapeHtml(sja)} <span lang="en">${escapeHtml(sen)}</span></span></div>
+<div class="item-head"><strong>${bi(ja, en)}</strong>${badge}</div>
+${reconsent ? `<p class="meta">${bi('利用目的の説明が変わりました。新しい内容を確認し、同意するまで提供は止まっています。', 'The notice has changed. Sharing is stopped until you agree to the new terms.')}</p>` : ''}
 <p class="meta">${escapeHtml('有効期限')} / <span lang="en">Valid until</span>: ${r.validUntil ? time(r.validUntil) : bi('撤回するまで', 'until you withdraw')}</p>
 <div class="actions">${actions}<a class="button secondary" href="${base}/receipt/${r.id}" download>${escapeHtml('同意書')}${hidden} <span lang="en">Receipt (JSON)</span></a></div>
 </li>`;
@@ -191,7 +203,9 @@ ${first.sourceService ? `<p class="meta">${bi('あるサービスから別のサ
       ? `<p class="status" role="status">${bi(DONE_TEXT[done][0], DONE_TEXT[done][1])}</p>`
       : failed
         ? `<p class="error" role="alert">${bi('この同意はすでに撤回されたか期限が切れています。', 'This consent was already withdrawn or has expired.')}</p>`
-        : '';
+        : noticeGone
+          ? `<p class="error" role="alert">${bi('この利用目的は現在の説明に含まれていないため、同意できません。', 'The current notice no longer covers this purpose.')}</p>`
+          : '';
     res.type('html').send(
       page({
         title: '同意の一覧',
@@ -217,10 +231,17 @@ ${sections.length > 0 ? sections.join('\n') : `<p>${bi('まだ同意はありま
       throw new ProblemError('forbidden', { detail: 'The form is out of date. Reload the page.' });
     const id = String(req.params['id']);
     try {
-      await consent.change({ id, resident, action }, 'resident');
+      if (action === 'again') await consent.consentAgain(id, resident, 'resident');
+      else await consent.change({ id, resident, action }, 'resident');
     } catch (error) {
-      if (error instanceof ProblemError && (error.code === 'consent-final' || error.code === 'consent-state'))
-        return res.redirect(303, `${base}?error=final#c-${id}`);
+      if (
+        error instanceof ProblemError &&
+        ['consent-final', 'consent-state', 'notice-mismatch'].includes(error.code)
+      )
+        return res.redirect(
+          303,
+          `${base}?error=${error.code === 'notice-mismatch' ? 'notice' : 'final'}#c-${id}`,
+        );
       throw error;
     }
     res.redirect(303, `${base}?done=${action}#c-${id}`);

@@ -117,4 +117,45 @@ describe('data-flow consents: a pair of records, one per side', () => {
     );
     assert.equal(await count(t, 'consent.outbox WHERE resident <> $1', [RESIDENT]), 0);
   });
+  it('answers the points exchange policy from a points-history flow for point-exchange', async () => {
+    await t.consent.publishNotice(
+      {
+        noticeId: 'sdgs-exchange',
+        service: SDGS,
+        purposes: ['point-exchange'],
+        titleJa: 'ポイント交換',
+        titleEn: 'Point exchange',
+        bodyJa: '健康アプリのポイントを交換します。',
+        bodyEn: 'Exchanges health app points.',
+        material: true,
+      },
+      'staff:test',
+    );
+    const exchange = { resident: RESIDENT, sourceService: HEALTH, targetService: SDGS };
+    assert.equal(await t.consent.mayExchange(exchange), false);
+    const { records } = await t.consent.give({
+      resident: RESIDENT,
+      service: SDGS,
+      source: HEALTH,
+      items: ['points-history'],
+      purpose: 'point-exchange',
+      notice: { id: 'sdgs-exchange', version: 1 },
+    });
+    assert.equal(await t.consent.mayExchange(exchange), true);
+    assert.equal(
+      await t.consent.mayExchange({ ...exchange, sourceService: SDGS, targetService: HEALTH }),
+      false,
+    );
+    await t.consent.change({ id: records[0]!.id, resident: RESIDENT, action: 'withdraw' });
+    assert.equal(await t.consent.mayExchange(exchange), false);
+
+    // Consenting again makes a new pair; another resident cannot do it for them.
+    await assert.rejects(t.consent.consentAgain(records[0]!.id, 'bbbbbbbbbbbbbbbbbbbbbbbbbb'), {
+      code: 'consent-not-found',
+    });
+    const again = await t.consent.consentAgain(records[0]!.id, RESIDENT);
+    assert.equal(again.changed, 2);
+    assert.notEqual(again.records[0]!.pairId, records[0]!.pairId);
+    assert.equal(await t.consent.mayExchange(exchange), true);
+  });
 });

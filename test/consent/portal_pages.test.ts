@@ -224,7 +224,11 @@ describe('resident consent pages in a browser', () => {
     assert.match((await page.getByRole('status').textContent())!, /同意を撤回しました。/);
     const row = page.locator('li', { has: page.getByText('生年月日') });
     assert.match((await row.locator('.state').textContent())!, /撤回済み/);
-    assert.equal(await row.getByRole('button').count(), 0);
+    // A final consent offers only to consent again (a new record).
+    assert.deepEqual(
+      (await row.getByRole('button').allTextContents()).map((b) => b.replace(/\s+/g, ' ').trim()),
+      ['もう一度同意する：生年月日 Consent again'],
+    );
     const d = await consent.decide(q);
     assert.equal(d.decision, 'deny');
     assert.equal(d.decision === 'deny' && d.reason, 'withdrawn');
@@ -239,6 +243,46 @@ describe('resident consent pages in a browser', () => {
     assert.match(first, /ご本人 You/);
     // 5 given (4 items + the flow, shown once for both sides), 1 withdrawn.
     assert.equal(await page.locator('tbody tr').count(), 6);
+    assert.deepEqual(await axe(), []);
+  });
+
+  it('after a material notice change the page asks for re-consent; the resident agrees or consents again', async () => {
+    await consent.publishNotice(
+      {
+        noticeId: 'health-app',
+        service: health,
+        purposes: ['age-check'],
+        titleJa: '年齢の確認（改定）',
+        titleEn: 'Age check (revised)',
+        bodyJa: '提供先を追加しました。',
+        bodyEn: 'Adds a recipient.',
+        material: true,
+      },
+      'staff:test',
+    );
+    await page.goto(`${t.url}${BASE}`);
+    const name = page.locator('li', { has: page.getByText('氏名') });
+    assert.match((await name.locator('.state').textContent())!, /再同意が必要/);
+    const q = { resident: commonId, service: health, item: 'name', purpose: 'age-check' };
+    const before = await consent.decide(q);
+    assert.equal(before.decision === 'deny' && before.reason, 'reconsent-required');
+    await page.getByRole('button', { name: /新しい内容で同意\s*：氏名/ }).click();
+    await page.waitForURL(/\?done=again/);
+    assert.match((await page.getByRole('status').textContent())!, /同意しました。/);
+    assert.deepEqual(await consent.decide(q), { decision: 'allow', consentId: before.consentId, version: 2 });
+    assert.match((await name.locator('.state').textContent())!, /提供中/);
+
+    // The withdrawn item offers to consent again: a new record under the new notice.
+    await page.getByRole('button', { name: /もう一度同意する\s*：生年月日/ }).click();
+    await page.waitForURL(/\?done=again/);
+    const again = await consent.decide({
+      resident: commonId,
+      service: health,
+      item: 'birthdate',
+      purpose: 'age-check',
+    });
+    assert.equal(again.decision, 'allow');
+    assert.equal((await consent.get(again.consentId!))!.notice.version, 2);
     assert.deepEqual(await axe(), []);
   });
 
@@ -272,7 +316,8 @@ describe('resident consent pages in a browser', () => {
     ]);
     assert.equal(download.suggestedFilename(), `consent-receipt-${record.id}.json`);
     const body = JSON.parse(readFileSync((await download.path())!, 'utf8'));
-    assert.equal(body.receipt.consentReceiptID, `${record.id}:v1`);
+    assert.equal(body.receipt.consentReceiptID, `${record.id}:v${record.version}`);
+    assert.equal(record.version, 2);
     assert.match(body.jws, /^[\w-]+\.[\w-]+\.[\w-]+$/);
   });
 
