@@ -26,8 +26,9 @@ function options(args: string[]): Map<string, string[]> {
     if (!arg.startsWith('--')) continue;
     const name = arg.slice(2);
     const next = args[i + 1];
-    const value = next === undefined || next.startsWith('--') ? 'true' : ((i += 1), next);
-    found.set(name, [...(found.get(name) ?? []), value]);
+    const flag = next === undefined || next.startsWith('--');
+    found.set(name, [...(found.get(name) ?? []), flag ? 'true' : next]);
+    if (!flag) i += 1;
   }
   return found;
 }

@@ -301,7 +301,7 @@ ${extra ? `<ul>${extra}</ul>` : ''}
 
   router.post('/interaction/:uid/login', async (req, res) => {
     const found = await details(req, res);
-    if (!found || found.d.prompt.name !== 'login') return failPage(res, 400);
+    if (found?.d.prompt.name !== 'login') return failPage(res, 400);
     const certificate = decode(req.body?.authCertificate);
     const signature = decode(req.body?.authSignature);
     const nonce = String(req.body?.nonce ?? '');
@@ -314,7 +314,7 @@ ${extra ? `<ul>${extra}</ul>` : ''}
 
   router.post('/interaction/:uid/enroll', async (req, res) => {
     const found = await details(req, res);
-    if (!found || found.d.prompt.name !== 'login') return failPage(res, 400);
+    if (found?.d.prompt.name !== 'login') return failPage(res, 400);
     const b = req.body ?? {};
     const sign = { certificate: decode(b.signCertificate), signature: decode(b.signSignature) };
     const auth = { certificate: decode(b.enrollAuthCertificate), signature: decode(b.enrollAuthSignature) };
@@ -335,7 +335,7 @@ ${extra ? `<ul>${extra}</ul>` : ''}
 
   router.post('/interaction/:uid/federate', async (req, res) => {
     const found = await details(req, res);
-    if (!found || found.d.prompt.name !== 'login') return failPage(res, 400);
+    if (found?.d.prompt.name !== 'login') return failPage(res, 400);
     const id = String(req.body?.upstream ?? '');
     if (!federation.upstreams().some((u) => u.id === id)) return failPage(res, 400);
     try {
@@ -363,7 +363,7 @@ ${extra ? `<ul>${extra}</ul>` : ''}
 
   router.get('/interaction/:uid/federated', async (req, res) => {
     const found = await details(req, res);
-    if (!found || found.d.prompt.name !== 'login') return failPage(res, 400);
+    if (found?.d.prompt.name !== 'login') return failPage(res, 400);
     const outcome = await federation.result(found.d.uid, String(req.query['state'] ?? ''));
     if (!outcome.ok)
       return res
@@ -383,7 +383,7 @@ ${extra ? `<ul>${extra}</ul>` : ''}
   router.post('/interaction/:uid/consent', async (req, res) => {
     const found = await details(req, res);
     const accountId = found?.d.session?.accountId;
-    if (!found || found.d.prompt.name !== 'consent' || !accountId) return failPage(res, 400);
+    if (found?.d.prompt.name !== 'consent' || !accountId) return failPage(res, 400);
     const { provider, d } = found;
     const info = d.prompt.details as {
       missingOIDCScope?: string[];
