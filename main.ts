@@ -4,19 +4,36 @@
  *   start          run the platform (default)
  *   migrate        apply pending migrations and exit
  *   audit verify   check the audit chain and its signed checkpoints; exit 1 at the first break
+ *   backup         write a backup of every schema now
+ *   restore FILE   restore a backup into an empty database
  *   help           list the commands
  *
  * Modules add their admin commands to `COMMANDS` below.
  */
+import { existsSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import { restoreBackup } from './core/index.ts';
 import { createPlatform, type Platform } from './platform.ts';
+
+/**
+ * Checkpoints in the local file may describe a longer chain than the restored one (a restore goes
+ * back in time); they are kept aside, not deleted, and the restored database's checkpoints count.
+ */
+function setAsideCheckpointFile(dataDir: string): void {
+  const file = path.join(dataDir, 'audit', 'checkpoints.jsonl');
+  if (existsSync(file)) renameSync(file, `${file}.before-restore-${Date.now()}`);
+}
 
 interface Command {
   summary: string;
   run(args: string[]): Promise<number>;
 }
 
-async function withPlatform(fn: (platform: Platform) => Promise<number>): Promise<number> {
-  const platform = await createPlatform({ env: { LOG_LEVEL: 'warn', ...process.env } });
+async function withPlatform(
+  fn: (platform: Platform) => Promise<number>,
+  options: { migrate?: boolean; start?: boolean } = {},
+): Promise<number> {
+  const platform = await createPlatform({ env: { LOG_LEVEL: 'warn', ...process.env }, ...options });
   try {
     return await fn(platform);
   } finally {
@@ -71,6 +88,58 @@ const COMMANDS: Record<string, Command> = {
         );
         return 1;
       }),
+  },
+  backup: {
+    summary: 'write a consistent, compressed backup of every schema to BACKUP_DIR now',
+    run: () =>
+      withPlatform(
+        async (platform) => {
+          const result = await platform.backups.runOnce();
+          if (!result) {
+            process.stdout.write('another instance is writing a backup right now; nothing done\n');
+            return 1;
+          }
+          const rows = result.manifest.tables.reduce((n, t) => n + t.rows, 0);
+          process.stdout.write(
+            `backup written: ${result.file}\n  ${result.manifest.tables.length} tables, ${rows} rows` +
+              `${result.manifest.encrypted ? ', encrypted' : ''}; keeping ${platform.config.backupGenerations} generations\n`,
+          );
+          return 0;
+        },
+        { start: false },
+      ),
+  },
+  restore: {
+    summary: 'restore FILE into an empty database, then verify the audit chain',
+    run: (args) =>
+      withPlatform(
+        async (platform) => {
+          const file = args[0];
+          if (!file) {
+            process.stderr.write('usage: npm run tsunagu -- restore FILE\n');
+            return 2;
+          }
+          const manifest = await restoreBackup({
+            db: platform.db,
+            file,
+            migrations: platform.migrations,
+            ...(platform.config.backupKey ? { key: Buffer.from(platform.config.backupKey, 'base64') } : {}),
+          });
+          setAsideCheckpointFile(platform.config.dataDir);
+          const rows = manifest.tables.reduce((n, t) => n + t.rows, 0);
+          process.stdout.write(
+            `restored backup of ${manifest.createdAt}: ${manifest.tables.length} tables, ${rows} rows\n`,
+          );
+          const report = await platform.audit.verify();
+          process.stdout.write(
+            report.ok
+              ? `audit chain OK: ${report.entries} entries, ${report.checkpoints} checkpoint(s) verified\n`
+              : `audit chain BROKEN at sequence ${report.firstBrokenSeq}: ${report.reason}\n`,
+          );
+          return report.ok ? 0 : 1;
+        },
+        { migrate: false, start: false },
+      ),
   },
   'audit checkpoint': {
     summary: 'sign a checkpoint of the current audit head now',

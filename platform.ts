@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import {
   type AuditLog,
+  type BackupScheduler,
   assertSafeForEnvironment,
   type Config,
   type CoreServices,
@@ -34,6 +35,7 @@ import {
   openDatabase,
   rejectAllTokens,
   requireToken,
+  scheduleBackups,
   type TokenVerifier,
   type TsunaguModule,
   unsafeDefaults,
@@ -50,6 +52,8 @@ export interface PlatformOptions {
   modules?: readonly ModuleFactory[];
   /** Apply migrations (default true). */
   migrate?: boolean;
+  /** Run the modules' start hooks and arm the backup schedule (default true; false for restore). */
+  start?: boolean;
 }
 
 export interface Platform {
@@ -61,6 +65,9 @@ export interface Platform {
   modules: TsunaguModule[];
   services: Record<string, unknown>;
   migrations: ModuleMigrations[];
+  /** The schemas of every module, `core` first: what a backup contains. */
+  schemas: string[];
+  backups: BackupScheduler;
   listen(): Promise<{ url: string; port: number }>;
   stop(): Promise<void>;
 }
@@ -127,7 +134,19 @@ export async function createPlatform(options: PlatformOptions = {}): Promise<Pla
     });
     http.seal();
 
-    for (const module of modules) await module.start?.();
+    const schemas = [...new Set(migrations.map((m) => m.schema))];
+    const starting = options.start !== false;
+    const backups = scheduleBackups({
+      db,
+      schemas: () => schemas,
+      dir: config.backupDir,
+      key: config.backupKey ? Buffer.from(config.backupKey, 'base64') : undefined,
+      generations: config.backupGenerations,
+      atJst: starting ? config.backupAtJst : 'off',
+      logger,
+      now,
+    });
+    if (starting) for (const module of modules) await module.start?.();
 
     let server: Server | undefined;
     let stopping: Promise<void> | undefined;
@@ -140,6 +159,8 @@ export async function createPlatform(options: PlatformOptions = {}): Promise<Pla
       modules,
       services,
       migrations,
+      schemas,
+      backups,
       listen() {
         return new Promise((resolve, reject) => {
           server = createServer(http.app);
@@ -161,7 +182,8 @@ export async function createPlatform(options: PlatformOptions = {}): Promise<Pla
             await closed;
             clearTimeout(timeout);
           }
-          for (const module of [...modules].reverse()) await module.stop?.();
+          backups.stop();
+          if (starting) for (const module of [...modules].reverse()) await module.stop?.();
           await audit.close();
           await db.close();
         })();

@@ -36,6 +36,12 @@ export interface Config {
   masterKey: string | undefined;
   brokerUrl: string | undefined;
   shutdownTimeoutMs: number;
+  backupDir: string;
+  /** 32-byte base64 key encrypting backups (AES-256-GCM); unset → backups are not encrypted. */
+  backupKey: string | undefined;
+  backupGenerations: number;
+  /** Daily backup time in JST, `HH:MM`, inside the 00:00–05:59 maintenance window; `off` disables. */
+  backupAtJst: string;
 }
 
 interface Setting {
@@ -143,13 +149,25 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
-function masterKey(value: string | undefined): string | undefined {
+function base64Key(name: string, value: string | undefined): string | undefined {
   const key = nonEmpty(value)?.trim();
   if (key === undefined) return undefined;
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, 'base64').length !== 32) {
-    throw new ConfigError('MASTER_KEY must be 32 random bytes, base64-encoded (openssl rand -base64 32)');
+    throw new ConfigError(`${name} must be 32 random bytes, base64-encoded (openssl rand -base64 32)`);
   }
   return key;
+}
+
+function backupTime(value: string | undefined): string {
+  const time = nonEmpty(value)?.trim() ?? '03:00';
+  if (time === 'off') return time;
+  const match = /^(\d{2}):(\d{2})$/.exec(time);
+  if (!match || Number(match[1]) > 5 || Number(match[2]) > 59) {
+    throw new ConfigError(
+      `BACKUP_AT_JST must be HH:MM between 00:00 and 05:59 JST (outside service hours) or off, got ${JSON.stringify(time)}`,
+    );
+  }
+  return time;
 }
 
 export const OPEN_ALLOW_LIST = ['0.0.0.0/0', '::/0'];
@@ -180,9 +198,15 @@ export function loadConfig(env: Env = process.env): Config {
     auditSigningKey: nonEmpty(env['AUDIT_SIGNING_KEY']),
     auditCheckpointEvery: integer(env, 'AUDIT_CHECKPOINT_EVERY', 1000, 1),
     auditCheckpointMinutes: integer(env, 'AUDIT_CHECKPOINT_MINUTES', 10, 1),
-    masterKey: masterKey(env['MASTER_KEY']),
+    masterKey: base64Key('MASTER_KEY', env['MASTER_KEY']),
     brokerUrl: nonEmpty(env['BROKER_URL']),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0),
+    backupDir: path.resolve(
+      nonEmpty(env['BACKUP_DIR']) ?? path.join(nonEmpty(env['TSUNAGU_DATA_DIR']) ?? './data', 'backups'),
+    ),
+    backupKey: base64Key('BACKUP_KEY', env['BACKUP_KEY']),
+    backupGenerations: integer(env, 'BACKUP_GENERATIONS', 7, 1),
+    backupAtJst: backupTime(env['BACKUP_AT_JST']),
   };
 }
 

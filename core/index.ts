@@ -9,6 +9,12 @@ export { createCheckpointSigner, keyIdOf, verifyCheckpoint } from './audit/check
 export { createAddressMatcher, ipAllowList, parseCidr } from './auth/ip_allow_list.ts';
 export type { AuthContext, TokenVerifier } from './auth/require_token.ts';
 export { rejectAllTokens, requireToken } from './auth/require_token.ts';
+export type { BackupResult } from './backup/create_backup.ts';
+export { backupFileName, createBackup } from './backup/create_backup.ts';
+export type { BackupManifest } from './backup/manifest.ts';
+export { openBackup, RestoreError, restoreBackup } from './backup/restore_backup.ts';
+export type { BackupScheduler } from './backup/schedule.ts';
+export { nextRunAt, pruneBackups, scheduleBackups } from './backup/schedule.ts';
 export { canonicalJson } from './canonical_json.ts';
 export type { Config, Environment } from './config.ts';
 export { assertSafeForEnvironment, ConfigError, loadConfig, SETTINGS, unsafeDefaults } from './config.ts';

@@ -45,7 +45,14 @@ const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), logger
 
 const child = spawn(
   process.execPath,
-  ['--test', '--test-concurrency=2', '--test-timeout=300000', '--test-reporter=spec', ...files],
+  [
+    '--test',
+    '--test-concurrency=2',
+    '--test-timeout=300000',
+    '--test-force-exit',
+    '--test-reporter=spec',
+    ...files,
+  ],
   { stdio: 'inherit', env: { ...process.env, TSUNAGU_TEST_ADMIN_URL: pg.url, NODE_ENV: 'test' } },
 );
 const code: number = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
