@@ -135,6 +135,17 @@ function render(upload) {
   );
   $('title').value = r.dataset.title;
   $('report').hidden = false;
+  $('diff').textContent = '差分を計算中… / Computing…';
+  fetch(`/api/opendata/uploads/${upload.id}/diff`, { headers: auth() })
+    .then((res) => res.json())
+    .then((d) => {
+      $('diff').textContent =
+        `新規 ${d.new}件・変更 ${d.changed}件・変更なし ${d.unchanged}件・今回のファイルにない ${d.missing}件 ` +
+        `/ new ${d.new}, changed ${d.changed}, unchanged ${d.unchanged}, missing ${d.missing}`;
+    })
+    .catch(() => {
+      $('diff').textContent = '';
+    });
 }
 
 $('upload-form').addEventListener('submit', (event) => {
@@ -192,7 +203,12 @@ $('download-report').addEventListener('click', async () => {
 $('confirm-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   $('result').textContent = '登録中… / Registering…';
-  const body = { title: $('title').value, description: $('description').value, license: $('license').value };
+  const body = {
+    title: $('title').value,
+    description: $('description').value,
+    license: $('license').value,
+    deleteMissing: $('deleteMissing').checked,
+  };
   const res = await fetch(`/api/opendata/uploads/${current.id}/confirm`, {
     method: 'POST',
     headers: { ...auth(), 'Content-Type': 'application/json' },

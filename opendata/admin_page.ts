@@ -78,11 +78,14 @@ export function adminPageHtml(): string {
   <div id="map"></div>
   <h2>NGSIv2 エンティティ <span class="en">/ Entities</span></h2>
   <pre id="entities"></pre>
+  <h2>登録済みデータとの差分 <span class="en">/ Difference from the registered dataset</span></h2>
+  <p id="diff"></p>
   <form id="confirm-form">
     <h2>登録 <span class="en">/ Register</span></h2>
     <label for="title">タイトル <span class="en">/ Title</span></label><input id="title" name="title" type="text">
     <label for="description">説明 <span class="en">/ Description</span></label><textarea id="description" name="description"></textarea>
     <label for="license">ライセンス <span class="en">/ Licence</span></label><input id="license" name="license" type="text" value="CC-BY-4.0">
+    <label><input id="deleteMissing" name="deleteMissing" type="checkbox"> 今回のファイルにないエンティティを削除する <span class="en">/ Delete entities missing from this file</span></label>
     <button type="submit" id="confirm-button">確認して登録 <span class="en">/ Confirm and register</span></button>
   </form>
 </section>

@@ -5,7 +5,8 @@
  *   GET  /api/opendata/uploads/:id             the upload and its report
  *   POST /api/opendata/uploads/:id/analyse     analyse again with other choices
  *   GET  /api/opendata/uploads/:id/report.csv  the report for Excel (UTF-8 with BOM)
- *   POST /api/opendata/uploads/:id/confirm     register the valid rows in the broker, new catalogue version
+ *   GET  /api/opendata/uploads/:id/diff        new / changed / missing entities against the registered dataset
+ *   POST /api/opendata/uploads/:id/confirm     register the valid rows in the broker (202, then poll), new catalogue version
  *   GET  /api/opendata/datasets                the catalogue (DCAT-style)
  *   POST /api/opendata/datasets/:id/publish | /unpublish
  *
@@ -188,12 +189,34 @@ export function opendataRoutes(ctx: ModuleContext, service: OpendataService, max
           license: { type: 'string', maxLength: 200 },
           frequency: { type: 'string', maxLength: 50 },
           keywords: { type: 'array', items: { type: 'string', maxLength: 50 }, maxItems: 30 },
+          deleteMissing: { type: 'boolean' },
         },
       },
     },
     ...guard,
     async (req, res) => {
       res.status(202).json(await service.confirm(req.params['id'] as string, req.body, actor(req)));
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/uploads/:id/diff',
+      summary: 'Entity-level difference (new, changed, missing) against the registered dataset',
+      tags,
+      security,
+      params: idParams,
+      query: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { datasetId: datasetParams.properties.id },
+      },
+    },
+    ...guard,
+    async (req, res) => {
+      const q = req.query as { datasetId?: string };
+      res.json(await service.diff(req.params['id'] as string, q.datasetId));
     },
   );
 

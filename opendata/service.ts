@@ -14,6 +14,13 @@ import {
   analyseUpload,
   type EncodingChoice,
 } from './analyse_upload.ts';
+import {
+  comparable,
+  diffEntities,
+  type EntityDiff,
+  fingerprint,
+  registeredEntities,
+} from './diff_entities.ts';
 import { BatchWriter } from './register_entities.ts';
 
 export interface AnalyseChoices {
@@ -32,6 +39,8 @@ export interface DatasetMeta {
   license?: string;
   frequency?: string;
   keywords?: string[];
+  /** Delete the dataset's entities that this upload no longer contains. */
+  deleteMissing?: boolean;
 }
 
 export interface UploadRow {
@@ -52,11 +61,17 @@ export interface UploadRow {
     datasetId?: string;
     version?: number;
     entities?: number;
+    deleted?: number;
     error?: string;
   } | null;
 }
 
 export const SERVICE_PATH = '/opendata';
+
+/** The catalogue dataset an upload goes to unless the staff member names one: `<code>-<standard>`. */
+export function defaultDatasetId(upload: UploadRow): string {
+  return `${upload.options.municipalityCode ?? 'local'}-${upload.report.dataset!.id}`;
+}
 
 /** Maps the pipeline's failures to problems the API answers. */
 export function toProblem(error: unknown): unknown {
@@ -157,7 +172,8 @@ export function createOpendataService(ctx: ModuleContext) {
   async function register(upload: UploadRow, meta: DatasetMeta, actor: string): Promise<void> {
     const id = upload.id;
     const standard = upload.report.dataset!;
-    const datasetId = meta.datasetId ?? `${upload.options.municipalityCode ?? 'local'}-${standard.id}`;
+    const datasetId = meta.datasetId ?? defaultDatasetId(upload);
+    const written = new Set<string>();
     const writer = new BatchWriter(broker(), {
       onBatch: async (written, batches) => {
         await ctx.db.query(
@@ -169,9 +185,30 @@ export function createOpendataService(ctx: ModuleContext) {
     await analyse(id, upload.options, {
       sourceName: datasetId,
       unrestricted: upload.report.unrestricted,
-      onEntity: (entity) => writer.add(entity),
+      onEntity: (entity) => {
+        written.add(entity.id);
+        return writer.add(entity);
+      },
     });
     await writer.flush();
+    let deleted = 0;
+    if (meta.deleteMissing) {
+      const client = broker();
+      let batch: Array<{ id: string; type: string }> = [];
+      const missing: Array<{ id: string; type: string }> = [];
+      for await (const e of registeredEntities(client, standard.entityType, datasetId)) {
+        if (!written.has(e.id)) missing.push({ id: e.id, type: e.type });
+      }
+      for (const e of missing) {
+        batch.push(e);
+        if (batch.length === 500) {
+          await client.batchUpdate('delete', batch);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) await client.batchUpdate('delete', batch);
+      deleted = missing.length;
+    }
     await ctx.db.transaction(async (tx) => {
       const now = ctx.now();
       await tx.query(
@@ -210,7 +247,13 @@ export function createOpendataService(ctx: ModuleContext) {
         `INSERT INTO opendata.dataset_versions (dataset_id, version, upload_id, entities, registered_at) VALUES ($1, $2, $3, $4, $5)`,
         [datasetId, version, id, writer.written, now],
       );
-      const registration = { datasetId, version, entities: writer.written, batches: writer.batches };
+      const registration = {
+        datasetId,
+        version,
+        entities: writer.written,
+        batches: writer.batches,
+        ...(meta.deleteMissing ? { deleted } : {}),
+      };
       await tx.query(
         `UPDATE opendata.uploads SET status = 'registered', dataset_id = $2, registered_at = $3, registration = $4 WHERE id = $1`,
         [id, datasetId, now, registration],
@@ -219,7 +262,7 @@ export function createOpendataService(ctx: ModuleContext) {
         actor,
         action: 'opendata.upload.register',
         target: `opendata-dataset:${datasetId}`,
-        details: { upload: id, version, entities: writer.written },
+        details: { upload: id, version, entities: writer.written, deleted },
       });
     });
   }
@@ -326,6 +369,37 @@ export function createOpendataService(ctx: ModuleContext) {
         .finally(() => jobs.delete(job));
       jobs.add(job);
       return get(id);
+    },
+
+    /** New, changed and missing entities against what the catalogue dataset holds in the broker. */
+    async diff(id: string, datasetId?: string): Promise<EntityDiff & { datasetId: string }> {
+      const upload = await get(id);
+      const target = datasetId ?? defaultDatasetId(upload);
+      const base = { sourceName: target, unrestricted: upload.report.unrestricted };
+      const hashes = new Map<string, string>();
+      await analyse(id, upload.options, {
+        ...base,
+        onEntity: async (e) => {
+          hashes.set(e.id, fingerprint(comparable(e)));
+        },
+      });
+      const diff = await diffEntities(
+        broker(),
+        upload.report.dataset!.entityType,
+        target,
+        hashes,
+        async (ids) => {
+          const found = new Map<string, Map<string, string>>();
+          await analyse(id, upload.options, {
+            ...base,
+            onEntity: async (e) => {
+              if (ids.has(e.id)) found.set(e.id, comparable(e));
+            },
+          });
+          return found;
+        },
+      );
+      return { datasetId: target, ...diff };
     },
 
     /** Waits for registrations in progress (shutdown, tests). */

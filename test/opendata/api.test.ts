@@ -119,6 +119,57 @@ describe('open data upload API', () => {
     );
   });
 
+  it('re-upload: shows new / changed / missing entities before writing, then deletes missing ones when asked', async () => {
+    const revised = LEGACY_AED.replace('宇都宮市役所,', '宇都宮市役所本庁舎,')
+      .split('\r\n')
+      .filter((l) => !l.startsWith('92011,2,'))
+      .join('\r\n')
+      .replace('092011,4,栃木県,宇都宮市,,', '092011,4,栃木県,宇都宮市,本町分館,');
+    const res = await upload(sjis(revised));
+    assert.equal(res.status, 201);
+    const id = res.body.id;
+    const diff = await send(`${t.url}/api/opendata/uploads/${id}/diff?datasetId=092011-aed`, {
+      headers: ADMIN,
+    });
+    assert.equal(diff.status, 200);
+    assert.deepEqual(diff.body, {
+      datasetId: '092011-aed',
+      new: 1,
+      changed: 1,
+      unchanged: 1,
+      missing: 1,
+      samples: {
+        new: ['urn:ngsi-ld:AED:092011:4'],
+        changed: [{ id: 'urn:ngsi-ld:AED:092011:1', attrs: ['name'] }],
+        missing: ['urn:ngsi-ld:AED:092011:2'],
+      },
+    });
+    assert.equal((await entities('AED')).length, 3, 'the diff writes nothing');
+
+    const done = await send(`${t.url}/api/opendata/uploads/${id}/confirm`, {
+      method: 'POST',
+      headers: ADMIN,
+      body: { datasetId: '092011-aed', deleteMissing: true },
+    });
+    assert.equal(done.status, 202);
+    const registered = await settled(id);
+    assert.deepEqual(registered.registration, {
+      datasetId: '092011-aed',
+      version: 2,
+      entities: 3,
+      batches: 1,
+      deleted: 1,
+    });
+    assert.deepEqual(
+      (await entities('AED')).map((e: { id: string; name: { value: string } }) => [e.id, e.name.value]),
+      [
+        ['urn:ngsi-ld:AED:092011:1', '宇都宮市役所本庁舎'],
+        ['urn:ngsi-ld:AED:092011:3', '中央生涯学習センター'],
+        ['urn:ngsi-ld:AED:092011:4', '本町分館'],
+      ],
+    );
+  });
+
   it('re-analyses a stored upload with an explicit dataset', async () => {
     const res = await upload(utf8Bom(CURRENT_TOURISM), 'fileName=tourism.csv');
     assert.equal(res.body.report.dataset.id, 'tourism');

@@ -71,6 +71,7 @@ describe('open data upload page in a browser', () => {
     assert.equal(await page.locator('#preview td.changed').first().textContent(), '028-632-2222');
     assert.equal(await page.locator('#map circle').count(), 3);
     assert.deepEqual(await send(`${t.url}/v2/entities?type=AED`).then((r) => r.body), []);
+    await page.getByText('新規 3件・変更 0件・変更なし 0件・今回のファイルにない 0件').waitFor();
 
     await page.getByLabel('タイトル').fill('宇都宮市AED');
     await page.getByRole('button', { name: /確認して登録/ }).click();
