@@ -5,6 +5,7 @@
  *   POST {base}/:id/{pause,resume,withdraw}   change one (CSRF token), then back to the list
  *   GET  {base}/history             every change, newest first, in JST
  *   GET  {base}/receipt/:id         the signed consent receipt (JSON download)
+ *   GET  {base}/request?…           a partner's request to opt in, item by item (request_page.ts)
  *   GET  {base}/login, /callback    sign-in through our OpenID provider
  *   POST {base}/logout
  *
@@ -15,6 +16,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { ConsentRecord, ConsentServices, HistoryEntry } from '../../consent/index.ts';
 import { ProblemError } from '../../core/index.ts';
 import { bi, escapeHtml, page, time } from './html.ts';
+import { requestRoutes } from './request_page.ts';
 import type { ResidentSession } from './resident_session.ts';
 
 export interface ConsentPagesOptions {
@@ -246,6 +248,8 @@ ${sections.length > 0 ? sections.join('\n') : `<p>${bi('まだ同意はありま
     }
     res.redirect(303, `${base}?done=${action}#c-${id}`);
   });
+
+  requestRoutes(router, { consent, session, serviceName: o.serviceName, base, signedIn });
 
   router.get('/history', async (req, res) => {
     const resident = signedIn(req, res);

@@ -78,6 +78,12 @@ const STYLE = `
     table.history td { display: block; border: 0; padding: .125rem .5rem; }
     table.history td::before { content: attr(data-label); display: block; font-size: .8125rem; color: #3d3d3d; }
   }
+  fieldset { margin: 0 0 1rem; }
+  legend { font-weight: 600; padding: 0 .25rem; }
+  h3 { font-size: 1rem; margin: 1rem 0 .25rem; }
+  ul.checks li { display: flex; gap: .75rem; align-items: center; min-height: 44px; }
+  ul.checks input { width: 1.5rem; height: 1.5rem; flex: none; }
+  ul.checks label { flex: 1; padding: .25rem 0; }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
 

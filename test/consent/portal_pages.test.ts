@@ -308,7 +308,41 @@ describe('resident consent pages in a browser', () => {
     assert.equal((await consent.decide(flow)).decision, 'allow');
   });
 
+  it('a partner asks the resident to opt in; only the ticked items are consented', async () => {
+    const url = `${t.url}${BASE}/request?service=${sdgs}&purpose=activity-points&notice=sdgs-site&items=name,gender`;
+    await page.goto(url);
+    assert.match((await page.textContent('h1'))!, /情報提供への同意のお願い/);
+    assert.match(
+      (await page.textContent('main'))!,
+      /SDGs活動サイト があなたの情報を受け取ることへの同意をお願いしています。/,
+    );
+    assert.equal(await page.getByLabel(/氏名/).isChecked(), false);
+    assert.equal(await page.getByLabel(/性別/).isChecked(), false);
+    assert.deepEqual(await axe(), []);
+    await page.getByLabel(/性別/).check();
+    await page.getByRole('button', { name: /選んだ項目に同意する/ }).click();
+    await page.waitForURL(/\?done=again/);
+    const q = { resident: commonId, service: sdgs, purpose: 'activity-points' };
+    assert.equal((await consent.decide({ ...q, item: 'gender' })).decision, 'allow');
+    assert.deepEqual(await consent.decide({ ...q, item: 'name' }), {
+      decision: 'deny',
+      reason: 'no-consent',
+    });
+    const given = (await consent.list(commonId)).find(
+      (r) => r.recipientService === sdgs && r.dataItem === 'gender',
+    )!;
+    assert.equal(given.collectionMethod, 'portal');
+    assert.deepEqual(given.notice, { id: 'sdgs-site', version: 1 });
+
+    // A request the notice does not cover is refused and changes nothing.
+    const before = (await consent.list(commonId)).length;
+    await page.goto(`${t.url}${BASE}/request?service=${sdgs}&purpose=marketing&notice=sdgs-site&items=name`);
+    assert.match((await page.textContent('h1'))!, /このお願いは無効です/);
+    assert.equal((await consent.list(commonId)).length, before);
+  });
+
   it('downloads the signed receipt of a consent', async () => {
+    await page.goto(`${t.url}${BASE}`);
     const record = (await consent.list(commonId)).find((r) => r.dataItem === 'name')!;
     const [download] = await Promise.all([
       page.waitForEvent('download'),
