@@ -22,6 +22,8 @@ export interface Change {
   changed: string[];
   /** Attributes named in the request, changed or not. */
   touched: string[];
+  /** `options=forcedUpdate`: subscriptions treat every touched attribute as changed. */
+  forced?: boolean;
   correlator: string;
 }
 
@@ -165,6 +167,7 @@ export async function mutate<T>(
   key: { tenant: string; id: string; type: string | undefined; servicePath: string },
   correlator: string,
   change: (entity: Entity) => { result: T; changed: string[]; touched: string[]; remove?: boolean },
+  forced = false,
 ): Promise<T> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const found = await ctx.store.find(key.tenant, key.id, key.type, [
@@ -198,6 +201,7 @@ export async function mutate<T>(
       changed: outcome.changed,
       touched: outcome.touched,
       correlator,
+      forced,
     });
     return outcome.result;
   }

@@ -114,39 +114,45 @@ async function applyBatch(
         if (await insertEntity(ctx, created, req.correlator)) continue;
         k.type = item.type ?? 'Thing';
       }
-      await mutate(ctx, k, req.correlator, (e) => {
-        if (action === 'delete') {
-          if (item.attrs.size === 0) return { result: undefined, changed: [], touched: [], remove: true };
-          const missing = [...item.attrs.keys()].filter((n) => !e.attrs[n]);
-          if (missing.length > 0)
+      await mutate(
+        ctx,
+        k,
+        req.correlator,
+        (e) => {
+          if (action === 'delete') {
+            if (item.attrs.size === 0) return { result: undefined, changed: [], touched: [], remove: true };
+            const missing = [...item.attrs.keys()].filter((n) => !e.attrs[n]);
+            if (missing.length > 0)
+              throw new OrionError(
+                422,
+                'Unprocessable',
+                `do not exist: ${entityRef(e)} - [ ${missing.join(', ')} ]`,
+              );
+            for (const name of item.attrs.keys()) delete e.attrs[name];
+            e.attrNames = e.attrNames.filter((n) => !item.attrs.has(n));
+            e.modified = now;
+            refreshDerived(e);
+            return { result: undefined, changed: [...item.attrs.keys()], touched: [...item.attrs.keys()] };
+          }
+          const r = applyAttrs(e, item.attrs, action, now, opts.has('overrideMetadata'));
+          if (r.existing.length > 0) {
             throw new OrionError(
               422,
               'Unprocessable',
-              `do not exist: ${entityRef(e)} - [ ${missing.join(', ')} ]`,
+              `one or more of the attributes in the request already exist: ${entityRef(e)} - [ ${r.existing.join(', ')} ]`,
             );
-          for (const name of item.attrs.keys()) delete e.attrs[name];
-          e.attrNames = e.attrNames.filter((n) => !item.attrs.has(n));
-          e.modified = now;
-          refreshDerived(e);
-          return { result: undefined, changed: [...item.attrs.keys()], touched: [...item.attrs.keys()] };
-        }
-        const r = applyAttrs(e, item.attrs, action, now, opts.has('overrideMetadata'));
-        if (r.existing.length > 0) {
-          throw new OrionError(
-            422,
-            'Unprocessable',
-            `one or more of the attributes in the request already exist: ${entityRef(e)} - [ ${r.existing.join(', ')} ]`,
-          );
-        }
-        if (r.missing.length > 0) {
-          throw new OrionError(
-            422,
-            'Unprocessable',
-            `do not exist: ${entityRef(e)} - [ ${r.missing.join(', ')} ]`,
-          );
-        }
-        return { result: undefined, changed: r.changed, touched: [...item.attrs.keys()] };
-      });
+          }
+          if (r.missing.length > 0) {
+            throw new OrionError(
+              422,
+              'Unprocessable',
+              `do not exist: ${entityRef(e)} - [ ${r.missing.join(', ')} ]`,
+            );
+          }
+          return { result: undefined, changed: r.changed, touched: [...item.attrs.keys()] };
+        },
+        opts.has('forcedUpdate'),
+      );
     } catch (error) {
       if (!(error instanceof OrionError)) throw error;
       if (error.status === 404) {

@@ -124,10 +124,16 @@ export async function createEntity(ctx: BrokerContext, req: BrokerRequest): Prom
       : { status: 201, headers: { Location: location(entity) } };
   }
   if (!opts.has('upsert')) throw alreadyExists();
-  await mutate(ctx, { tenant: req.tenant, id, type, servicePath }, req.correlator, (e) => {
-    const r = applyAttrs(e, attrs, 'append', now, opts.has('overrideMetadata'));
-    return { result: undefined, changed: r.changed, touched: [...attrs.keys()] };
-  });
+  await mutate(
+    ctx,
+    { tenant: req.tenant, id, type, servicePath },
+    req.correlator,
+    (e) => {
+      const r = applyAttrs(e, attrs, 'append', now, opts.has('overrideMetadata'));
+      return { result: undefined, changed: r.changed, touched: [...attrs.keys()] };
+    },
+    opts.has('forcedUpdate'),
+  );
   return noContent({ Location: location(entity) });
 }
 
@@ -219,24 +225,30 @@ async function changeAttrs(
   const now = ctx.now().getTime();
   const effective: Mode = mode === 'append' && opts.has('append') ? 'appendStrict' : mode;
   let failure: OrionError | undefined;
-  await mutate(ctx, key(req, t), req.correlator, (e) => {
-    const r = applyAttrs(e, attrs, effective, now, opts.has('overrideMetadata'));
-    failure = undefined;
-    if (r.existing.length > 0) {
-      failure = unprocessable(
-        `one or more of the attributes in the request already exist: ${entityRef(e)} - [ ${r.existing.join(', ')} ]`,
-      );
-      if (r.existing.length === attrs.size) throw failure;
-      failure = new OrionError(422, 'PartialUpdate', failure.description);
-    }
-    if (r.missing.length > 0) {
-      const text = `do not exist: ${entityRef(e)} - [ ${r.missing.join(', ')} ]`;
-      if (r.missing.length === attrs.size) throw unprocessable(text);
-      failure = new OrionError(422, 'PartialUpdate', text);
-    }
-    const touched = [...attrs.keys()].filter((n) => !r.missing.includes(n) && !r.existing.includes(n));
-    return { result: undefined, changed: r.changed, touched };
-  });
+  await mutate(
+    ctx,
+    key(req, t),
+    req.correlator,
+    (e) => {
+      const r = applyAttrs(e, attrs, effective, now, opts.has('overrideMetadata'));
+      failure = undefined;
+      if (r.existing.length > 0) {
+        failure = unprocessable(
+          `one or more of the attributes in the request already exist: ${entityRef(e)} - [ ${r.existing.join(', ')} ]`,
+        );
+        if (r.existing.length === attrs.size) throw failure;
+        failure = new OrionError(422, 'PartialUpdate', failure.description);
+      }
+      if (r.missing.length > 0) {
+        const text = `do not exist: ${entityRef(e)} - [ ${r.missing.join(', ')} ]`;
+        if (r.missing.length === attrs.size) throw unprocessable(text);
+        failure = new OrionError(422, 'PartialUpdate', text);
+      }
+      const touched = [...attrs.keys()].filter((n) => !r.missing.includes(n) && !r.existing.includes(n));
+      return { result: undefined, changed: r.changed, touched };
+    },
+    opts.has('forcedUpdate'),
+  );
   if (failure) throw failure;
   return noContent();
 }
@@ -273,11 +285,17 @@ export async function putAttr(
   const input = parseAttr(name, jsonBody(req), false);
   const opts = options(req);
   const now = ctx.now().getTime();
-  await mutate(ctx, key(req, t), req.correlator, (e) => {
-    if (!e.attrs[name]) throw attributeNotFound();
-    const r = applyAttrs(e, new Map([[name, input]]), 'update', now, opts.has('overrideMetadata'));
-    return { result: undefined, changed: r.changed, touched: [name] };
-  });
+  await mutate(
+    ctx,
+    key(req, t),
+    req.correlator,
+    (e) => {
+      if (!e.attrs[name]) throw attributeNotFound();
+      const r = applyAttrs(e, new Map([[name, input]]), 'update', now, opts.has('overrideMetadata'));
+      return { result: undefined, changed: r.changed, touched: [name] };
+    },
+    opts.has('forcedUpdate'),
+  );
   return noContent();
 }
 

@@ -294,10 +294,8 @@ export function createSubscriptionService(deps: {
       if (!types.includes('entityDelete')) return false;
       relevant = change.entity.attrNames;
     } else {
-      const changed =
-        cond.notifyOnMetadataChange === false
-          ? change.changed.filter((n) => !metadataOnly(n))
-          : change.changed;
+      const base = change.forced ? change.touched : change.changed;
+      const changed = cond.notifyOnMetadataChange === false ? base.filter((n) => !metadataOnly(n)) : base;
       if (types.includes('entityUpdate')) relevant = change.touched;
       else if (types.includes('entityChange') && changed.length > 0) relevant = changed;
       else return false;

@@ -138,6 +138,13 @@ describe('broker: subscriptions and notifications', () => {
     await new Promise((r) => setTimeout(r, 100));
     const mine = rx.received.slice(before);
     assert.equal(mine.length, 2);
+    // options=forcedUpdate notifies without an actual change
+    await call(b.url, 'PATCH', '/v2/entities/R1/attrs?options=forcedUpdate', {
+      headers: h,
+      body: { temp: { value: 21 } },
+    });
+    await rx.waitFor(before + 3);
+    assert.equal(rx.received[before + 2]!.body.data[0].temp.value, 21);
     const [first, second] = mine;
     assert.equal(first!.method, 'POST');
     assert.equal(first!.url, '/n1');
@@ -169,7 +176,7 @@ describe('broker: subscriptions and notifications', () => {
     assert.deepEqual(second!.body.data[0].temp.value, 21);
     await eventually(async () => {
       const sub = (await call(b.url, 'GET', `/v2/subscriptions/${id}`, { headers: h })).body;
-      assert.equal(sub.notification.timesSent, 2);
+      assert.equal(sub.notification.timesSent, 3);
       assert.equal(sub.notification.lastSuccessCode, 200);
       assert.equal(sub.notification.failsCounter, 0);
       assert.match(sub.notification.lastNotification, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d\dZ$/);
