@@ -10,7 +10,8 @@
  *   3. notification latency (update sent → notification received) at a fixed 500 updates/s with
  *      10 subscriptions, each matching a tenth of the entities.  target: p99 ≤ 50 ms
  *
- * BENCH_SECONDS (default 5) sets the length of each measured phase.
+ * BENCH_SECONDS (default 5) sets the length of each measured phase; BENCH_WORKERS the broker
+ * processes (default one per core); BENCH_SYNC=on|off synchronous_commit on both sides (default off).
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -22,6 +23,11 @@ import { throwawayPostgres } from './support.ts';
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const ENTITIES = Number(process.env['BENCH_ENTITIES'] ?? 1_000_000);
 const KEYS = 10_000;
+/**
+ * synchronous_commit for the broker and the raw comparison alike (BENCH_SYNC, default off: Orion's
+ * MongoDB default acknowledges writes before the journal flush).
+ */
+const SYNC = process.env['BENCH_SYNC'] === 'on' ? 'on' : 'off';
 /** Broker processes (BROKER_WORKERS); default one per core. */
 const WORKERS = Number(process.env['BENCH_WORKERS'] ?? (await import('node:os')).availableParallelism());
 
@@ -92,6 +98,7 @@ const child = spawn(process.execPath, ['broker/main.ts'], {
     DB_POOL_MAX: '32',
     BROKER_MULTISERVICE: 'false',
     BROKER_WORKERS: String(WORKERS),
+    BROKER_SYNCHRONOUS_COMMIT: SYNC,
   },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -102,6 +109,10 @@ const base = await new Promise<string>((resolve) => {
   });
 });
 const pool = new pg.Pool({ connectionString: pgServer.url, max: 32 });
+// The raw rate is measured with the same durability as the broker.
+pool.on('connect', (client) => {
+  client.query(`SET synchronous_commit TO ${SYNC}`).catch(() => {});
+});
 // Interrupted runs still stop the broker and the throwaway PostgreSQL.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
@@ -155,7 +166,7 @@ try {
   await closedLoop(8, upsert);
 
   console.log(
-    `broker: standalone, ${WORKERS} process(es), ${SECONDS} s per phase, ${KEYS} keys, ${(await import('node:os')).cpus().length} cores, load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} at start`,
+    `broker: standalone, ${WORKERS} process(es), synchronous_commit ${SYNC}, ${SECONDS} s per phase, ${KEYS} keys, ${(await import('node:os')).cpus().length} cores, load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} at start`,
   );
   console.log('  concurrency  upserts/s  raw pg upserts/s  ratio   reads/s (GET by id)');
   const ratios: number[] = [];

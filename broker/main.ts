@@ -55,6 +55,14 @@ if (workers > 1 && cluster.isPrimary) {
   process.once('SIGTERM', stop);
 } else {
   const db = await openDatabase(config, logger);
+  if (env['BROKER_SYNCHRONOUS_COMMIT'] === 'off') {
+    // Orion's MongoDB acknowledges a write before its journal is flushed; this is the PostgreSQL
+    // equivalent (a crash may lose the last few hundred ms of updates, never corrupts). The pool is
+    // the broker's own here, so no other module is affected.
+    db.pool.on('connect', (client) => {
+      client.query('SET synchronous_commit TO off').catch(() => {});
+    });
+  }
   if (workers === 1) await migrate(db, [brokerMigrations], logger);
   const broker = createBroker({ db, logger, now: () => new Date(), settings: brokerSettings(env) });
   await broker.start();
