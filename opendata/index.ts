@@ -13,6 +13,7 @@
 import type { ModuleFactory } from '../core/index.ts';
 import { adminPageRoutes } from './admin_page.ts';
 import { opendataMigrations } from './migrations.ts';
+import { publicRoutes } from './public_routes.ts';
 import { opendataRoutes } from './routes.ts';
 import { createOpendataService, type OpendataService } from './service.ts';
 
@@ -25,15 +26,19 @@ export { STANDARD_DATASETS } from './standard_datasets.ts';
 export const MAX_UPLOAD_BYTES = 200 * 1024 * 1024;
 
 /** The module with its upload limit overridden (tests). */
-export function opendataModule(options: { maxUploadBytes?: number } = {}): ModuleFactory<OpendataService> {
+export function opendataModule(
+  options: { maxUploadBytes?: number; publicRequestsPerMinute?: number } = {},
+): ModuleFactory<OpendataService> {
   return (ctx) => {
     const service = createOpendataService(ctx);
     const api = opendataRoutes(ctx, service, options.maxUploadBytes ?? MAX_UPLOAD_BYTES);
     const page = adminPageRoutes(ctx);
+    const open = publicRoutes(ctx, service, options.publicRequestsPerMinute ?? 120);
     return {
       name: 'opendata',
       migrations: opendataMigrations,
       routers: [
+        { prefix: '/api/opendata/catalog', router: open.router },
         { prefix: '/api/opendata', router: api.router },
         { prefix: '/admin/opendata', router: page.router },
       ],

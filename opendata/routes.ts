@@ -10,8 +10,8 @@
  *   GET  /api/opendata/datasets                the catalogue (DCAT-style)
  *   POST /api/opendata/datasets/:id/publish | /unpublish
  *
- * Public, no login: GET /api/opendata/schemas (the column dictionary), GET /api/opendata/catalog
- * (published datasets).
+ * Public, no login: GET /api/opendata/schemas (the column dictionary), GET /api/opendata/rules
+ * (the report's vocabulary); published datasets in `public_routes.ts`.
  */
 import type { Request } from 'express';
 import { type ModuleContext, ProblemError } from '../core/index.ts';
@@ -248,13 +248,6 @@ export function opendataRoutes(ctx: ModuleContext, service: OpendataService, max
       },
     );
   }
-
-  api.route(
-    { method: 'get', path: '/catalog', summary: 'Published datasets (public)', tags },
-    async (_req, res) => {
-      res.json(await service.listDatasets(true));
-    },
-  );
 
   api.route(
     {

@@ -421,7 +421,37 @@ export function createOpendataService(ctx: ModuleContext) {
            FROM opendata.datasets d WHERE ($1::boolean = false OR published) ORDER BY id`,
         [onlyPublished],
       );
-      return rows.map(dcat);
+      return rows.map((r) => dcat(r, ctx.config.publicUrl));
+    },
+
+    /** A published dataset with the upload of its latest version (404 when unpublished or unknown). */
+    async publishedRelease(datasetId: string) {
+      const { rows } = await ctx.db.query<{ entity_type: string; upload_id: string }>(
+        `SELECT d.entity_type, v.upload_id FROM opendata.datasets d
+           JOIN opendata.dataset_versions v ON v.dataset_id = d.id
+          WHERE d.id = $1 AND d.published ORDER BY v.version DESC LIMIT 1`,
+        [datasetId],
+      );
+      const row = rows[0];
+      if (!row) throw new ProblemError('not-found', { detail: `no published dataset ${datasetId}` });
+      return { entityType: row.entity_type, upload: await get(row.upload_id) };
+    },
+
+    /** The public read-only view of a dataset's entities in the broker. */
+    async publicEntities(
+      datasetId: string,
+      entityType: string,
+      query: { limit: number; offset: number; keyValues: boolean },
+    ) {
+      return broker().listEntities({
+        type: entityType,
+        q: `source=='${datasetId}'`,
+        limit: query.limit,
+        offset: query.offset,
+        orderBy: 'id',
+        count: true,
+        keyValues: query.keyValues,
+      });
     },
 
     async setPublished(id: string, published: boolean, actor: string) {
@@ -442,7 +472,8 @@ export function createOpendataService(ctx: ModuleContext) {
 }
 
 /** A catalogue row as DCAT-style JSON. */
-function dcat(r: Record<string, unknown>) {
+function dcat(r: Record<string, unknown>, publicUrl: string) {
+  const base = `${publicUrl}/api/opendata/catalog/${encodeURIComponent(r['id'] as string)}`;
   return {
     '@type': 'dcat:Dataset',
     identifier: r['id'],
@@ -457,6 +488,11 @@ function dcat(r: Record<string, unknown>) {
     published: r['published'],
     version: r['version'] === null ? null : Number(r['version']),
     modified: (r['updated_at'] as Date).toISOString(),
+    distribution: [
+      { title: '元のファイル / Original file', mediaType: 'text/csv', downloadURL: `${base}/original` },
+      { title: 'CSV (UTF-8)', mediaType: 'text/csv', downloadURL: `${base}/csv` },
+      { title: 'NGSIv2 JSON', mediaType: 'application/json', accessURL: `${base}/entities` },
+    ],
   };
 }
 

@@ -8,6 +8,12 @@ import { startTestPlatform, staticTokens, type TestPlatform } from '../support/p
 import { CURRENT_TOURISM, LEGACY_AED, sjis, utf8Bom } from './fixtures.ts';
 
 const ADMIN = { authorization: 'Bearer staff' };
+/** LEGACY_AED a month later: one row renamed, one removed, the broken row fixed. */
+const REVISED = LEGACY_AED.replace('宇都宮市役所,', '宇都宮市役所本庁舎,')
+  .split('\r\n')
+  .filter((l) => !l.startsWith('92011,2,'))
+  .join('\r\n')
+  .replace('092011,4,栃木県,宇都宮市,,', '092011,4,栃木県,宇都宮市,本町分館,');
 
 describe('open data upload API', () => {
   let t: TestPlatform;
@@ -120,12 +126,7 @@ describe('open data upload API', () => {
   });
 
   it('re-upload: shows new / changed / missing entities before writing, then deletes missing ones when asked', async () => {
-    const revised = LEGACY_AED.replace('宇都宮市役所,', '宇都宮市役所本庁舎,')
-      .split('\r\n')
-      .filter((l) => !l.startsWith('92011,2,'))
-      .join('\r\n')
-      .replace('092011,4,栃木県,宇都宮市,,', '092011,4,栃木県,宇都宮市,本町分館,');
-    const res = await upload(sjis(revised));
+    const res = await upload(sjis(REVISED));
     assert.equal(res.status, 201);
     const id = res.body.id;
     const diff = await send(`${t.url}/api/opendata/uploads/${id}/diff?datasetId=092011-aed`, {
@@ -168,6 +169,47 @@ describe('open data upload API', () => {
         ['urn:ngsi-ld:AED:092011:4', '本町分館'],
       ],
     );
+  });
+
+  it('publishes the latest version without login: catalogue, original file, UTF-8 CSV, NGSIv2 entities', async () => {
+    const catalog = await send(`${t.url}/api/opendata/catalog`);
+    assert.equal(catalog.status, 200);
+    const base = `${t.platform.config.publicUrl}/api/opendata/catalog/092011-aed`;
+    assert.deepEqual(catalog.body[0].distribution, [
+      { title: '元のファイル / Original file', mediaType: 'text/csv', downloadURL: `${base}/original` },
+      { title: 'CSV (UTF-8)', mediaType: 'text/csv', downloadURL: `${base}/csv` },
+      { title: 'NGSIv2 JSON', mediaType: 'application/json', accessURL: `${base}/entities` },
+    ]);
+    assert.equal(catalog.body[0].version, 2);
+
+    const original = await fetch(`${t.url}/api/opendata/catalog/092011-aed/original`);
+    assert.deepEqual(Buffer.from(await original.arrayBuffer()), sjis(REVISED));
+    const csv = await fetch(`${t.url}/api/opendata/catalog/092011-aed/csv`);
+    assert.equal(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
+    assert.deepEqual(Buffer.from(await csv.arrayBuffer()), Buffer.from(`\ufeff${REVISED}`));
+
+    const list = await send(`${t.url}/api/opendata/catalog/092011-aed/entities?options=keyValues&limit=2`);
+    assert.equal(list.status, 200);
+    assert.equal(list.headers.get('fiware-total-count'), '3');
+    assert.deepEqual(
+      list.body.map((e: { id: string; name: string }) => [e.id, e.name]),
+      [
+        ['urn:ngsi-ld:AED:092011:1', '宇都宮市役所本庁舎'],
+        ['urn:ngsi-ld:AED:092011:3', '中央生涯学習センター'],
+      ],
+    );
+
+    assert.equal(
+      (await send(`${t.url}/api/opendata/datasets/092011-aed/unpublish`, { method: 'POST', headers: ADMIN }))
+        .status,
+      204,
+    );
+    for (const what of ['original', 'csv', 'entities']) {
+      const res = await send(`${t.url}/api/opendata/catalog/092011-aed/${what}`);
+      assert.equal(res.status, 404, what);
+      assert.equal(res.body.code, 'not-found');
+    }
+    assert.deepEqual((await send(`${t.url}/api/opendata/catalog`)).body, []);
   });
 
   it('re-analyses a stored upload with an explicit dataset', async () => {
