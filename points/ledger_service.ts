@@ -502,8 +502,8 @@ export function createLedgerService(deps: LedgerDeps) {
           db,
           input.idempotency,
           requestHash(request),
-          'points.post',
-          args([payment]),
+          'points.pay',
+          [c.id, c.code, input.resident, input.merchant, input.amount, input.actor, at],
           at,
         );
       } else {

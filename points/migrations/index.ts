@@ -4,6 +4,7 @@ import { EXCHANGE_SQL } from './002_exchange.ts';
 import { SETTLEMENT_SQL } from './003_settlement.ts';
 import { CAMPAIGNS_SQL } from './004_campaigns.ts';
 import { EXPIRY_NOTICES_SQL } from './005_expiry_notices.ts';
+import { PAY_FAST_PATH_SQL } from './006_pay_fast_path.ts';
 
 export const pointsMigrations: ModuleMigrations = {
   module: 'points',
@@ -14,5 +15,6 @@ export const pointsMigrations: ModuleMigrations = {
     { id: '003_settlement', sql: SETTLEMENT_SQL },
     { id: '004_campaigns', sql: CAMPAIGNS_SQL },
     { id: '005_expiry_notices', sql: EXPIRY_NOTICES_SQL },
+    { id: '006_pay_fast_path', sql: PAY_FAST_PATH_SQL },
   ],
 };
