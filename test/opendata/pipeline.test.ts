@@ -124,6 +124,52 @@ describe('validation against the standard datasets', () => {
   });
 });
 
+describe('header choices', () => {
+  const CKAN = [
+    '_id,全国地方公共団体コード,ID,名称,所在地_連結表記,設置位置,緯度,経度',
+    '1,131016,A1,千代田区役所,東京都千代田区九段南1-2-1,1階,35.6940,139.7536',
+    '',
+  ].join('\n');
+
+  it('offers a leading CKAN _id column for dropping, and drops it when asked', async () => {
+    const kept = await analyse(Buffer.from(CKAN));
+    assert.deepEqual(kept.suggestions, [{ kind: 'drop-column', column: '_id' }]);
+    assert.ok(kept.issues.some((i) => i.column === '_id' && i.rule === 'csv.unknown-column'));
+    const dropped = await analyse(Buffer.from(CKAN), { dropColumns: ['_id'] });
+    assert.deepEqual(dropped.suggestions, []);
+    assert.deepEqual(brief(dropped), [[1, '_id', 'csv.dropped-column', null, null]]);
+    assert.equal(dropped.preview[0]!.entity!['_id'], undefined);
+    assert.equal(dropped.dataset?.id, 'aed');
+  });
+
+  it('matches headers written with U+2015, full-width brackets and spaces', async () => {
+    const text =
+      '都道府県コ―ド又は市区町村コード,ＮＯ,名称,住所,方書（建物名）,設置位置, 緯度 ,経度\n131016,1,区役所,東京都千代田区,,1階,35.69,139.75\n';
+    const r = await analyse(Buffer.from(text));
+    assert.equal(r.dataset?.id, 'aed');
+    const attrs = r.columns.map((c) => c.attr);
+    assert.match(attrs[4]!, /^x_[0-9a-f]{8}$/);
+    assert.deepEqual(
+      [...attrs.slice(0, 4), ...attrs.slice(5)],
+      [
+        'localGovernmentCode',
+        'identifier',
+        'name',
+        'fullAddress',
+        'installationPosition',
+        'latitude',
+        'longitude',
+      ],
+    );
+    assert.equal(r.columns[4]!.standard, false, '方書（建物名） is not a standard name: kept, not guessed');
+  });
+
+  it('a file with only a header is analysed with zero rows', async () => {
+    const r = await analyse(Buffer.from('名称,住所,設置位置,緯度,経度\n'));
+    assert.deepEqual([r.dataset?.id, r.rowsRead, r.entities], ['aed', 0, 0]);
+  });
+});
+
 describe('value repairs', () => {
   const cases: Array<
     [Parameters<typeof repairValue>[0], string, string, string | undefined, string | undefined]
