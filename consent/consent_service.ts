@@ -8,6 +8,7 @@ import { type ConsentAction, changeConsent, expireDue } from './change_consent.t
 import { DATA_ITEMS } from './data_items.ts';
 import { type Decision, type DecisionQuery, decide } from './decide.ts';
 import { type GiveInput, giveConsent } from './give_consent.ts';
+import { sweepIdempotency } from './idempotency.ts';
 import {
   findNotice,
   latestMaterialVersion,
@@ -73,6 +74,8 @@ export interface ConsentServices {
   deliverDue(): Promise<DeliveryReport>;
   /** Writes `expired` events for consents whose validity ended. */
   expireDue(): Promise<number>;
+  /** Forgets Idempotency-Key answers older than a day. */
+  sweepIdempotency(): Promise<number>;
   dataItems: typeof DATA_ITEMS;
 }
 
@@ -189,6 +192,7 @@ export function createConsentServices(deps: ServiceDeps): ConsentServices {
     registerWebhook: (service, url, actor) => registerWebhook(deps, service, url, actor),
     deliverDue: () => deliverDue(deps),
     expireDue: () => db.transaction((tx) => expireDue({ audit }, tx, now())),
+    sweepIdempotency: () => sweepIdempotency(db, now()),
     dataItems: DATA_ITEMS,
   };
 }

@@ -49,3 +49,13 @@ export async function runIdempotent(
     return { ...answer, replayed: false };
   });
 }
+
+/** Answers are kept for a day: a client retries within minutes, not days. */
+export const IDEMPOTENCY_TTL_MS = 86_400_000;
+
+export async function sweepIdempotency(db: Queryable, now: Date): Promise<number> {
+  const { rowCount } = await db.query('DELETE FROM consent.idempotency WHERE created_at < $1', [
+    new Date(now.getTime() - IDEMPOTENCY_TTL_MS),
+  ]);
+  return rowCount ?? 0;
+}

@@ -93,7 +93,10 @@ export function consentModule(options: ConsentModuleOptions = {}): ModuleFactory
       async start() {
         await keys.ensure();
         every(options.deliveryIntervalMs ?? 2_000, 'webhook delivery', () => services.deliverDue());
-        every(options.expiryIntervalMs ?? 60_000, 'expiry sweep', () => services.expireDue());
+        every(options.expiryIntervalMs ?? 60_000, 'expiry sweep', async () => {
+          await services.expireDue();
+          await services.sweepIdempotency();
+        });
       },
       async stop() {
         for (const timer of timers) clearInterval(timer);

@@ -4,6 +4,7 @@
  *   GET  {base}                     my consents per service and purpose, a state and buttons per item
  *   POST {base}/:id/{pause,resume,withdraw}   change one (CSRF token), then back to the list
  *   GET  {base}/history             every change, newest first, in JST
+ *   GET  {base}/notice/:id/:version a notice as the resident was shown it
  *   GET  {base}/receipt/:id         the signed consent receipt (JSON download)
  *   GET  {base}/request?…           a partner's request to opt in, item by item (request_page.ts)
  *   GET  {base}/login, /callback    sign-in through our OpenID provider
@@ -196,6 +197,7 @@ ${reconsent ? `<p class="meta">${bi('利用目的の説明が変わりました�
       sections.push(`<section class="card" aria-labelledby="g-${n}">
 <h2 id="g-${n}">${heading}</h2>
 <p class="meta">${bi(`利用目的：${notice?.titleJa ?? first.purpose}（${first.purpose}）`, `Purpose: ${notice?.titleEn ?? first.purpose}`)}</p>
+<p class="meta"><a href="${base}/notice/${encodeURIComponent(first.notice.id)}/${first.notice.version}">${escapeHtml(`同意したときの説明を読む（第${first.notice.version}版）`)} <span lang="en">Read the notice you agreed to (version ${first.notice.version})</span></a></p>
 ${first.sourceService ? `<p class="meta">${bi('あるサービスから別のサービスへ情報を渡すことへの同意です。', 'Consent for one service to pass your data to another.')}</p>` : ''}
 <ul class="items">${items}</ul>
 </section>`);
@@ -250,6 +252,35 @@ ${sections.length > 0 ? sections.join('\n') : `<p>${bi('まだ同意はありま
   });
 
   requestRoutes(router, { consent, session, serviceName: o.serviceName, base, signedIn });
+
+  router.get('/notice/:noticeId/:version', async (req, res) => {
+    const resident = signedIn(req, res);
+    if (!resident) return;
+    const version = Number(req.params['version']);
+    const notice = Number.isInteger(version)
+      ? await consent.notice(String(req.params['noticeId']), version)
+      : undefined;
+    if (!notice) throw new ProblemError('notice-not-found');
+    const current = await consent.currentNotice(notice.noticeId);
+    const newer = current && current.latest.version > notice.version;
+    res.type('html').send(
+      page({
+        title: notice.titleJa,
+        titleEn: notice.titleEn,
+        current: null,
+        csrf: session.csrfFor(req),
+        base,
+        body: `<section class="card">
+<p class="meta">${bi(`第${notice.version}版`, `Version ${notice.version}`)}・${time(notice.publishedAt)}</p>
+<p>${escapeHtml(notice.bodyJa)}</p>
+<p lang="en">${escapeHtml(notice.bodyEn)}</p>
+${notice.url ? `<p><a href="${escapeHtml(notice.url)}">${bi('全文を読む', 'Read the full text')}</a></p>` : ''}
+</section>
+${newer ? `<p class="meta">${bi(`最新は第${current.latest.version}版です。`, `The latest is version ${current.latest.version}.`)} <a href="${base}/notice/${encodeURIComponent(notice.noticeId)}/${current.latest.version}">${bi('最新版を読む', 'Read the latest version')}</a></p>` : ''}
+<p><a href="${base}">${bi('同意の一覧に戻る', 'Back to my consents')}</a></p>`,
+      }),
+    );
+  });
 
   router.get('/history', async (req, res) => {
     const resident = signedIn(req, res);

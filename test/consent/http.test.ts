@@ -12,6 +12,13 @@ import {
   startConsentPlatform,
 } from './support.ts';
 
+const give = {
+  service: HEALTH,
+  items: ['name', 'birthdate'],
+  purpose: 'age-check',
+  notice: { id: 'health-app', version: 1 },
+};
+
 describe('consent HTTP API', () => {
   let t: ConsentTest;
   let api: string;
@@ -21,13 +28,6 @@ describe('consent HTTP API', () => {
     await publishNotices(t);
   });
   after(() => t.stop());
-
-  const give = {
-    service: HEALTH,
-    items: ['name', 'birthdate'],
-    purpose: 'age-check',
-    notice: { id: 'health-app', version: 1 },
-  };
 
   it('needs a resident token with the consent:self scope', async () => {
     const none = await send(`${api}/me/consents`);
@@ -331,5 +331,48 @@ describe('consent admin API outside the admin range', () => {
     assert.equal(res.status, 403);
     assert.equal(res.body.code, 'ip-not-allowed');
     assert.equal(await count(t, 'consent.notices'), 0);
+  });
+});
+
+describe('consent Idempotency-Key retention', () => {
+  let t: ConsentTest;
+  let api: string;
+  before(async () => {
+    t = await startConsentPlatform();
+    api = `${t.url}/api/consent`;
+    await publishNotices(t);
+    const first = await send(`${api}/me/consents`, {
+      method: 'POST',
+      headers: { ...t.auth('resident'), 'idempotency-key': 'give-1' },
+      body: give,
+    });
+    assert.equal(first.status, 201);
+  });
+  after(() => t.stop());
+
+  it('forgets Idempotency-Key answers after a day', async () => {
+    const start = t.clock.at;
+    try {
+      t.clock.advance(86_400_000 - 1);
+      assert.equal(await t.consent.sweepIdempotency(), 0);
+      const headers = { ...t.auth('resident'), 'idempotency-key': 'give-1' };
+      const reused = await send(`${api}/me/consents`, {
+        method: 'POST',
+        headers,
+        body: { ...give, items: ['gender'] },
+      });
+      assert.equal(reused.status, 422);
+      t.clock.advance(2);
+      assert.equal(await t.consent.sweepIdempotency(), 1);
+      const fresh = await send(`${api}/me/consents`, {
+        method: 'POST',
+        headers,
+        body: { ...give, items: ['gender'] },
+      });
+      assert.equal(fresh.status, 201);
+      assert.equal(fresh.body.consents[0].dataItem, 'gender');
+    } finally {
+      t.clock.at = start;
+    }
   });
 });

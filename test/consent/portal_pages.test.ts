@@ -308,6 +308,22 @@ describe('resident consent pages in a browser', () => {
     assert.equal((await consent.decide(flow)).decision, 'allow');
   });
 
+  it('shows the notice each consent was given under, and points to the latest version', async () => {
+    await page.goto(`${t.url}${BASE}`);
+    await page
+      .getByRole('link', { name: /同意したときの説明を読む（第1版）/ })
+      .last()
+      .click();
+    await page.waitForURL(`${t.url}${BASE}/notice/sdgs-site/1`);
+    assert.match((await page.textContent('h1'))!, /活動ポイントの付与/);
+    assert.equal(await page.getByRole('link', { name: /最新版を読む/ }).count(), 0);
+    await page.goto(`${t.url}${BASE}/notice/health-app/1`);
+    assert.match((await page.textContent('main'))!, /最新は第2版です。/);
+    assert.deepEqual(await axe(), []);
+    const missing = await page.request.get(`${t.url}${BASE}/notice/health-app/9`);
+    assert.equal(missing.status(), 404);
+  });
+
   it('a partner asks the resident to opt in; only the ticked items are consented', async () => {
     const url = `${t.url}${BASE}/request?service=${sdgs}&purpose=activity-points&notice=sdgs-site&items=name,gender`;
     await page.goto(url);
