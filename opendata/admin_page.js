@@ -118,10 +118,70 @@ function renderMap(r) {
   box.append(svg);
 }
 
+function renderSuggestions(r) {
+  const list = $('suggestions');
+  list.replaceChildren();
+  for (const s of r.suggestions) {
+    const li = el('li');
+    if (s.kind === 'header-line') {
+      li.append(
+        el(
+          'span',
+          `見出し行を${s.line}行目と判定し、${r.metadataLines.join('・')}行目を読み飛ばしました。違う場合は「見出し行」を変えて再検証してください。 / Header taken from line ${s.line}.`,
+        ),
+      );
+    } else {
+      const button = el('button', `「${s.column}」列を除外して再検証 / Leave out column ${s.column}`);
+      button.type = 'button';
+      button.addEventListener('click', () => {
+        const current = $('dropColumns').value.split(',').filter(Boolean);
+        $('dropColumns').value = [...current, s.column].join(',');
+        reanalyse();
+      });
+      li.append(button);
+    }
+    list.append(li);
+  }
+}
+
+function choices() {
+  const out = {};
+  for (const name of ['encoding', 'dataset', 'municipalityCode']) {
+    const v = $(name).value;
+    if (v && v !== 'auto') out[name] = v;
+  }
+  if ($('headerLine').value) out.headerLine = Number($('headerLine').value);
+  const drop = $('dropColumns')
+    .value.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (drop.length) out.dropColumns = drop;
+  return out;
+}
+
+async function reanalyse() {
+  $('status').textContent = '再検証中… / Validating again…';
+  const res = await fetch(`/api/opendata/uploads/${current.id}/analyse`, {
+    method: 'POST',
+    headers: { ...auth(), 'Content-Type': 'application/json' },
+    body: JSON.stringify(choices()),
+  });
+  const body = await res.json();
+  if (!res.ok) {
+    $('status').textContent = `エラー / Error ${res.status} — ${problemText(body)}`;
+    return;
+  }
+  $('status').textContent = '再検証しました。 / Validated again.';
+  render(body);
+}
+
+$('reanalyse').addEventListener('click', () => reanalyse());
+
 function render(upload) {
   current = upload;
   const r = upload.report;
   renderSummary(upload);
+  renderSuggestions(r);
   renderIssues(r);
   renderPreview(r);
   renderMap(r);
@@ -154,10 +214,7 @@ $('upload-form').addEventListener('submit', (event) => {
   const file = $('file').files[0];
   if (!file) return;
   const q = new URLSearchParams({ fileName: file.name });
-  for (const name of ['encoding', 'dataset', 'headerLine', 'municipalityCode']) {
-    const v = $(name).value;
-    if (v && v !== 'auto') q.set(name, v);
-  }
+  for (const [name, v] of Object.entries(choices())) q.set(name, Array.isArray(v) ? v.join(',') : String(v));
   $('report').hidden = true;
   $('result').textContent = '';
   $('progress-box').hidden = false;

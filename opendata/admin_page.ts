@@ -59,6 +59,8 @@ export function adminPageHtml(): string {
   <input id="headerLine" name="headerLine" type="number" min="1" inputmode="numeric">
   <label for="municipalityCode">全国地方公共団体コード（6桁） <span class="en">/ Local government code</span></label>
   <input id="municipalityCode" name="municipalityCode" type="text" inputmode="numeric" pattern="[0-9]{6}">
+  <label for="dropColumns">除外する列（カンマ区切り） <span class="en">/ Columns to leave out (comma-separated)</span></label>
+  <input id="dropColumns" name="dropColumns" type="text">
   <button type="submit" id="upload-button">アップロードして検証 <span class="en">/ Upload and validate</span></button>
 </form>
 <div id="progress-box" hidden>
@@ -69,6 +71,8 @@ export function adminPageHtml(): string {
 <section id="report" hidden aria-labelledby="report-title">
   <h2 id="report-title">検証結果 <span class="en">/ Validation report</span></h2>
   <dl id="summary"></dl>
+  <ul id="suggestions"></ul>
+  <button type="button" id="reanalyse">上の設定で再検証 <span class="en">/ Validate again with the settings above</span></button>
   <button type="button" id="download-report">検証結果をCSVでダウンロード <span class="en">/ Download report (CSV)</span></button>
   <h2>指摘事項 <span class="en">/ Issues</span></h2>
   <div class="table-wrap"><table id="issues"><thead><tr><th scope="col">行</th><th scope="col">列</th><th scope="col">重要度</th><th scope="col">内容</th><th scope="col">変更前 → 変更後</th></tr></thead><tbody></tbody></table></div>

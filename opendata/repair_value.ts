@@ -43,8 +43,11 @@ const ok = (value: string): ValueOutcome => ({ value });
 const repaired = (value: string, rule: RuleId): ValueOutcome => ({ value, repair: rule });
 const error = (value: string, rule: RuleId): ValueOutcome => ({ value, error: rule });
 
+const FULL_WIDTH = /[\uff01-\uff5e\u3000]/;
+
 /** Full-width ASCII (digits, letters, ：－（）) to half-width, nothing else. */
 export function toHalfWidthAscii(s: string): string {
+  if (!FULL_WIDTH.test(s)) return s;
   return s
     .replace(/[\uff01-\uff5e]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xfee0))
     .replace(/\u3000/g, ' ');

@@ -70,6 +70,10 @@ describe('open data upload page in a browser', () => {
     assert.ok(issueRows.some((r) => r.includes('(028)632-2222 → 028-632-2222')));
     assert.equal(await page.locator('#preview td.changed').first().textContent(), '028-632-2222');
     assert.equal(await page.locator('#map circle').count(), 3);
+    assert.match(
+      (await page.locator('#suggestions').textContent()) ?? '',
+      /見出し行を3行目と判定し、1・2行目を読み飛ばしました/,
+    );
     assert.deepEqual(await send(`${t.url}/v2/entities?type=AED`).then((r) => r.body), []);
     await page.getByText('新規 3件・変更 0件・変更なし 0件・今回のファイルにない 0件').waitFor();
 
@@ -86,6 +90,27 @@ describe('open data upload page in a browser', () => {
     const width = await page.evaluate<number>('document.documentElement.scrollWidth');
     assert.ok(width <= 390, `page scrolls horizontally on a phone (${width}px)`);
     assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it('offers a stray leading _id column as a choice and validates again without it', async () => {
+    const file = path.join(dir, 'ckan_dump.csv');
+    writeFileSync(
+      file,
+      '_id,全国地方公共団体コード,ID,名称,所在地_連結表記,設置位置,緯度,経度\n1,131016,A1,千代田区役所,東京都千代田区九段南1-2-1,1階,35.6940,139.7536\n',
+    );
+    const page = await browser.newPage();
+    await page.goto(`${t.url}/admin/opendata`);
+    await page.getByLabel('アクセストークン').fill('staff');
+    await page.getByLabel('CSVファイル（200MBまで）').setInputFiles(file);
+    await page.getByRole('button', { name: /アップロードして検証/ }).click();
+    await page.getByText('検証が終わりました').waitFor();
+    assert.ok((await page.locator('#issues tbody').textContent())?.includes('標準にない列です'));
+    await page.getByRole('button', { name: /「_id」列を除外して再検証/ }).click();
+    await page.getByText('再検証しました。').waitFor();
+    const issues = await page.locator('#issues tbody tr').allTextContents();
+    assert.deepEqual(issues, ['1行目_id情報 / info指定により列を除外しました / Column dropped as requested']);
+    assert.equal(await page.locator('#dropColumns').inputValue(), '_id');
     await page.close();
   });
 
