@@ -108,11 +108,10 @@ const base = await new Promise<string>((resolve) => {
     if (m) resolve(m[1]!);
   });
 });
-const pool = new pg.Pool({ connectionString: pgServer.url, max: 32 });
 // The raw rate is measured with the same durability as the broker.
-pool.on('connect', (client) => {
-  client.query(`SET synchronous_commit TO ${SYNC}`).catch(() => {});
-});
+const rawUrl = new URL(pgServer.url);
+rawUrl.searchParams.set('options', `-c synchronous_commit=${SYNC}`);
+const pool = new pg.Pool({ connectionString: rawUrl.toString(), max: 32 });
 // Interrupted runs still stop the broker and the throwaway PostgreSQL.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

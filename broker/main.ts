@@ -15,6 +15,15 @@ import { brokerMigrations } from './migrations.ts';
 
 const started = Date.now();
 const env: Record<string, string | undefined> = { ...process.env, PORT: process.env['PORT'] ?? '1026' };
+// Orion's MongoDB acknowledges a write before its journal is flushed; synchronous_commit=off is the
+// PostgreSQL equivalent (a crash may lose the last moments of updates, never corrupts). Set per
+// connection of the broker's own pool, so nothing else is affected.
+const asyncCommit = env['BROKER_SYNCHRONOUS_COMMIT'] === 'off';
+if (asyncCommit && env['DATABASE_URL']) {
+  const url = new URL(env['DATABASE_URL']);
+  url.searchParams.set('options', '-c synchronous_commit=off');
+  env['DATABASE_URL'] = url.toString();
+}
 const config = loadConfig(env);
 const logger = createLogger({ level: config.logLevel });
 const requested = Number(env['BROKER_WORKERS'] ?? 1);
@@ -55,10 +64,7 @@ if (workers > 1 && cluster.isPrimary) {
   process.once('SIGTERM', stop);
 } else {
   const db = await openDatabase(config, logger);
-  if (env['BROKER_SYNCHRONOUS_COMMIT'] === 'off') {
-    // Orion's MongoDB acknowledges a write before its journal is flushed; this is the PostgreSQL
-    // equivalent (a crash may lose the last few hundred ms of updates, never corrupts). The pool is
-    // the broker's own here, so no other module is affected.
+  if (asyncCommit && !config.databaseUrl) {
     db.pool.on('connect', (client) => {
       client.query('SET synchronous_commit TO off').catch(() => {});
     });
