@@ -14,14 +14,15 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import {
   type AuditLog,
-  type BackupScheduler,
   assertSafeForEnvironment,
+  type BackupScheduler,
   type Config,
   type CoreServices,
   createAuditLog,
   createCheckpointSigner,
   createHttpApp,
   createLogger,
+  createMetrics,
   type Database,
   type HttpApp,
   ipAllowList,
@@ -97,7 +98,8 @@ export async function createPlatform(options: PlatformOptions = {}): Promise<Pla
       checkpointMinutes: config.auditCheckpointMinutes,
       now,
     });
-    const http = createHttpApp(config, logger);
+    const metrics = createMetrics(db, () => audit.pending());
+    const http = createHttpApp(config, logger, { instrument: metrics.middleware });
     let verifier: TokenVerifier = options.tokenVerifier ?? rejectAllTokens;
     const delegatingVerifier: TokenVerifier = { verify: (token) => verifier.verify(token) };
     const services: Record<string, unknown> = {};
@@ -112,6 +114,7 @@ export async function createPlatform(options: PlatformOptions = {}): Promise<Pla
         adminOnly: ipAllowList(config.adminIpAllowList),
       },
       services,
+      metrics: metrics.registry,
       now,
     };
 
@@ -131,6 +134,14 @@ export async function createPlatform(options: PlatformOptions = {}): Promise<Pla
     http.registry.register('', { method: 'get', path: '/openapi.json', summary: 'This OpenAPI document' });
     http.app.get('/openapi.json', (_req, res) => {
       res.json(http.registry.openApi({ title: 'Tsunagu', version: '0.1.0', serverUrl: config.publicUrl }));
+    });
+    http.registry.register('', {
+      method: 'get',
+      path: '/metrics',
+      summary: 'Prometheus metrics (admin allow-list)',
+    });
+    http.app.get('/metrics', ctx.http.adminOnly, async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     });
     http.seal();
 

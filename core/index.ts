@@ -30,6 +30,8 @@ export type { JsonSchema, ModuleRouter, RouteSpec } from './http/routes.ts';
 export { RouteRegistry } from './http/routes.ts';
 export type { Logger } from './logger.ts';
 export { createLogger, PERSONAL_FIELDS } from './logger.ts';
+export type { PlatformMetrics, Registry } from './metrics.ts';
+export { createMetrics } from './metrics.ts';
 export type { Migration, ModuleMigrations } from './migrations.ts';
 export { checksum, MigrationError, migrate, pendingMigrations } from './migrations.ts';
 export type { ModuleContext, ModuleFactory, TsunaguModule } from './module.ts';

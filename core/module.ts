@@ -18,6 +18,7 @@ import type { Config } from './config.ts';
 import type { Database } from './database.ts';
 import type { ModuleRouter } from './http/routes.ts';
 import type { Logger } from './logger.ts';
+import type { Registry } from './metrics.ts';
 import type { ModuleMigrations } from './migrations.ts';
 
 export interface ModuleContext {
@@ -35,6 +36,8 @@ export interface ModuleContext {
   };
   /** Services of the modules assembled before this one, by module name. */
   services: Readonly<Record<string, unknown>>;
+  /** Prometheus registry served at `/metrics`; register module metrics here. */
+  metrics: Registry;
   /** The clock; tests inject a frozen one. */
   now: () => Date;
 }

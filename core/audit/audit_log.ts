@@ -33,6 +33,8 @@ export interface AuditLog {
   /** Signs the current head if it moved since the last checkpoint. */
   checkpoint(): Promise<Checkpoint | null>;
   verify(): Promise<VerifyReport>;
+  /** Entries accepted by `record()` and not yet committed. */
+  pending(): number;
   /** Flushes pending entries and stops the checkpoint timer. */
   close(): Promise<void>;
 }
@@ -239,6 +241,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         extraCheckpoints: readCheckpointFile(options.checkpointFile),
       });
     },
+    pending: () => queue.length,
     async close() {
       closed = true;
       clearInterval(timer);

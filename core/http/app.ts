@@ -2,6 +2,7 @@
  * The Express 5 application every module's routers are mounted on. The pipeline, in order:
  *
  *   request id        X-Request-Id in and out (generated when absent or malformed)
+ *   metrics           request duration per route pattern and status (Prometheus)
  *   access log        one line per request: method, path (no query string), status, ms, request id
  *   security headers  helmet (CSP, HSTS behind https, no sniffing, frame denial)
  *   CORS              only the origins in CORS_ORIGINS
@@ -100,7 +101,11 @@ function toProblem(error: unknown): ProblemError {
   return new ProblemError('internal', { cause: error });
 }
 
-export function createHttpApp(config: Config, logger: Logger): HttpApp {
+export function createHttpApp(
+  config: Config,
+  logger: Logger,
+  options: { instrument?: RequestHandler } = {},
+): HttpApp {
   const app = express();
   const registry = new RouteRegistry();
   app.disable('x-powered-by');
@@ -108,6 +113,7 @@ export function createHttpApp(config: Config, logger: Logger): HttpApp {
   app.set('query parser', 'extended');
 
   app.use(requestId());
+  if (options.instrument) app.use(options.instrument);
   app.use(accessLog(logger));
   app.use(
     helmet({
