@@ -4,7 +4,8 @@
  * decide what they mean. Every port denies or does nothing when no implementation is wired in.
  *
  * An implementation is found, at call time, in `ctx.services['pointsPorts']` (any module assembled
- * before or after points may provide it), or passed to `pointsModule({ ... })` directly.
+ * before or after points may provide it), or passed to `pointsModule({ ... })` directly. The
+ * exchange policy also falls back to the consent module's `mayExchange` when that module is present.
  */
 
 /** Answers whether a resident may move points from one service to another. */
@@ -52,8 +53,13 @@ export const DENY_ALL: ExchangePolicy = { mayExchange: async () => false };
 /** Resolves the ports at call time: explicit ones first, then `services.pointsPorts`. */
 export function portResolver(explicit: PointsPorts, services: Readonly<Record<string, unknown>>) {
   const wired = () => (services['pointsPorts'] ?? {}) as PointsPorts;
+  const consent = (): ExchangePolicy | undefined => {
+    const c = services['consent'] as Partial<ExchangePolicy> | undefined;
+    return typeof c?.mayExchange === 'function' ? { mayExchange: (q) => c.mayExchange!(q) } : undefined;
+  };
   return {
-    exchangePolicy: (): ExchangePolicy => explicit.exchangePolicy ?? wired().exchangePolicy ?? DENY_ALL,
+    exchangePolicy: (): ExchangePolicy =>
+      explicit.exchangePolicy ?? wired().exchangePolicy ?? consent() ?? DENY_ALL,
     externalWallet: (currency: string): ExternalWallet | undefined =>
       explicit.externalWallets?.[currency] ?? wired().externalWallets?.[currency],
     notifier: (): PointsNotifier | undefined => explicit.notifier ?? wired().notifier,

@@ -1,7 +1,7 @@
 /** Cross-service exchange: consent/link policy, rates and rounding, limits, idempotency, two-phase wallet credit. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ProblemError } from '../../core/index.ts';
+import { type ModuleFactory, ProblemError } from '../../core/index.ts';
 import { convert } from '../../points/exchange_service.ts';
 import type { ExternalWallet } from '../../points/index.ts';
 import { send } from '../support/http.ts';
@@ -232,5 +232,84 @@ describe('points exchange without a policy', () => {
       }),
     );
     assert.equal(result, 'exchange-not-permitted');
+  });
+});
+
+describe('points exchange with the consent module assembled', () => {
+  let f: PointsFixture;
+  const asked: unknown[] = [];
+  before(async () => {
+    // stands in for the consent module's published service: mayExchange({ resident, sourceService, targetService })
+    const consent: ModuleFactory = () => ({
+      name: 'consent',
+      migrations: null,
+      routers: [],
+      services: {
+        mayExchange: async (q: { resident: string; sourceService: string; targetService: string }) => {
+          asked.push(q);
+          return q.resident === 'consented';
+        },
+      },
+    });
+    f = await startPoints({ before: [consent] });
+    await f.points.createCurrency(
+      { code: 'steps', municipality: 'saijo', name: '歩数', service: 'walk-app' },
+      STAFF,
+    );
+    await f.points.createPointType(
+      { currency: 'steps', code: 'walk', name: '歩数', issuer: 'walk-app' },
+      STAFF,
+    );
+    await f.points.createPool({ currency: 'steps', pool: 'walk-app' }, STAFF);
+    await f.points.fundPool({
+      currency: 'steps',
+      pool: 'walk-app',
+      amount: 1000,
+      idempotency: newKey(),
+      actor: STAFF,
+    });
+    await f.points.setRate(
+      {
+        source: 'steps',
+        target: 'saijo-lsp',
+        targetPointType: 'health',
+        rateNum: 1,
+        rateDen: 1,
+        rounding: 'floor',
+      },
+      STAFF,
+    );
+    for (const resident of ['consented', 'not-consented'])
+      await f.points.grant({
+        currency: 'steps',
+        pool: 'walk-app',
+        resident,
+        amount: 100,
+        pointType: 'walk',
+        idempotency: newKey(),
+        actor: STAFF,
+      });
+  });
+  after(() => f.t.stop());
+
+  it("asks the consent module's mayExchange and follows its answer", async () => {
+    const ask = (resident: string) =>
+      f.points.exchange({
+        service: 'walk-app',
+        eventId: resident,
+        resident,
+        source: 'steps',
+        target: 'saijo-lsp',
+        amount: 60,
+        actor: 'x',
+      });
+    assert.equal((await ask('consented')).status, 'posted');
+    assert.equal(await code(ask('not-consented')), 'exchange-not-permitted');
+    assert.deepEqual(asked, [
+      { resident: 'consented', sourceService: 'walk-app', targetService: 'saijo-lsp' },
+      { resident: 'not-consented', sourceService: 'walk-app', targetService: 'saijo-lsp' },
+    ]);
+    assert.equal((await f.points.balance({ currency: 'saijo-lsp', holder: 'consented' })).balance, 60);
+    assert.equal((await f.points.balance({ currency: 'steps', holder: 'not-consented' })).balance, 100);
   });
 });

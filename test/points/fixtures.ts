@@ -1,5 +1,5 @@
 /** A Saijo-like municipality: one currency, three point types, a funded city pool, two merchants. */
-import { createCoreModule } from '../../core/index.ts';
+import { createCoreModule, type ModuleFactory } from '../../core/index.ts';
 import { type PointsPorts, type PointsService, pointsModule } from '../../points/index.ts';
 import { startTestPlatform, type TestPlatform, type TestPlatformOptions } from '../support/platform.ts';
 
@@ -20,13 +20,16 @@ export function newKey(scope = 'test'): { scope: string; key: string } {
 }
 
 export async function startPoints(
-  options: { ports?: PointsPorts; pool?: number } & Omit<TestPlatformOptions, 'modules' | 'now'> = {},
+  options: { ports?: PointsPorts; pool?: number; before?: ModuleFactory[] } & Omit<
+    TestPlatformOptions,
+    'modules' | 'now'
+  > = {},
 ): Promise<PointsFixture> {
   const clock = { now: START };
-  const { ports, pool, ...rest } = options;
+  const { ports, pool, before, ...rest } = options;
   const t = await startTestPlatform({
     ...rest,
-    modules: [createCoreModule, pointsModule(ports ?? {})],
+    modules: [createCoreModule, ...(before ?? []), pointsModule(ports ?? {})],
     now: () => clock.now,
   });
   const points = t.platform.services['points'] as PointsService;
