@@ -56,6 +56,7 @@ describe('consent status records to services (outbox + webhook)', () => {
   });
   after(async () => {
     await t.stop();
+    hook.server.closeAllConnections();
     await new Promise((resolve) => hook.server.close(resolve));
   });
 
