@@ -375,4 +375,20 @@ describe('consent Idempotency-Key retention', () => {
       t.clock.at = start;
     }
   });
+
+  it('concurrent retries with one key have one effect', async () => {
+    const events = await count(t, 'consent.events');
+    const headers = { ...t.auth('resident'), 'idempotency-key': 'race-1' };
+    const body = { ...give, items: ['email'] };
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => send(`${api}/me/consents`, { method: 'POST', headers, body })),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [201, 201, 201, 201, 201],
+    );
+    for (const a of answers) assert.deepEqual(a.body, answers[0]!.body);
+    assert.equal(answers.filter((a) => a.headers.get('idempotent-replayed') === 'true').length, 4);
+    assert.equal(await count(t, 'consent.events'), events + 1);
+  });
 });
