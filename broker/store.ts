@@ -6,12 +6,13 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../core/index.ts';
 import { badRequest } from './errors.ts';
+import { parseJson } from './json.ts';
 import type { Entity, StoredAttr } from './model.ts';
 import { distanceTo, type Geometry, type GeoQuery, geoMatches, type Position } from './query/geo.ts';
 import { type Item, Params, toSql } from './query/simple_query.ts';
 import type { PathScope } from './tenancy.ts';
 
-const COLUMNS = `e.tenant, e.id, e.type, e.service_path, e.attrs, e.attr_names, e.created_at, e.modified_at,
+const COLUMNS = `e.tenant, e.id, e.type, e.service_path, e.attrs::text AS attrs, e.attr_names, e.created_at, e.modified_at,
   e.expires_at, e.version, e.geo, e.geo_min_lon, e.geo_min_lat, e.geo_max_lon, e.geo_max_lat`;
 
 interface Row {
@@ -19,7 +20,8 @@ interface Row {
   id: string;
   type: string;
   service_path: string;
-  attrs: Record<string, StoredAttr>;
+  /** jsonb as text, parsed with parseJson so big integers stay exact */
+  attrs: string;
   attr_names: string[];
   created_at: Date;
   modified_at: Date;
@@ -38,7 +40,7 @@ function toEntity(row: Row): Entity {
     id: row.id,
     type: row.type,
     servicePath: row.service_path,
-    attrs: row.attrs,
+    attrs: parseJson(row.attrs) as Record<string, StoredAttr>,
     attrNames: row.attr_names,
     created: row.created_at.getTime(),
     modified: row.modified_at.getTime(),

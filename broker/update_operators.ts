@@ -5,6 +5,7 @@
  * array, …), as Orion does on creation.
  */
 import { badRequest } from './errors.ts';
+import { numberOf } from './json.ts';
 import type { JsonValue } from './model.ts';
 
 const OPERATORS = [
@@ -32,7 +33,7 @@ const same = (a: JsonValue, b: JsonValue) => JSON.stringify(a) === JSON.stringif
 
 /** Applies `op` with `arg` to the current value (undefined when the attribute is new). */
 export function applyOperator(op: string, arg: JsonValue, current: JsonValue | undefined): JsonValue {
-  const number = (v: JsonValue | undefined) => (typeof v === 'number' ? v : undefined);
+  const number = (v: JsonValue | undefined) => numberOf(v);
   switch (op) {
     case '$inc':
     case '$mul': {

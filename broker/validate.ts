@@ -4,6 +4,7 @@
  * normalized and keyValues representations.
  */
 import { badRequest } from './errors.ts';
+import { isRawNumber } from './json.ts';
 import type { JsonValue, Metadata } from './model.ts';
 
 const MAX_ID = 256;
@@ -67,6 +68,7 @@ function checkValueChars(value: JsonValue, what: string): void {
 
 export function defaultType(value: JsonValue): string {
   if (value === null) return 'None';
+  if (isRawNumber(value)) return 'Number';
   if (typeof value === 'string') return 'Text';
   if (typeof value === 'number') return 'Number';
   if (typeof value === 'boolean') return 'Boolean';

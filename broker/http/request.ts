@@ -3,6 +3,7 @@
  * serve the standalone server, the platform mount and the in-process client transport.
  */
 import { badRequest, OrionError, parseError } from '../errors.ts';
+import { parseJson } from '../json.ts';
 import type { Format } from '../render.ts';
 
 export interface BrokerRequest {
@@ -41,7 +42,7 @@ export function jsonBody(req: BrokerRequest): unknown {
   const text = req.body?.toString('utf8') ?? '';
   if (text.trim() === '') throw badRequest('empty payload');
   try {
-    return JSON.parse(text);
+    return parseJson(text);
   } catch {
     throw parseError();
   }

@@ -12,6 +12,7 @@
  *   a.b.c                           compound value path (q) or attribute.metadata (mq); 'quoted.dots'
  */
 import { badRequest } from '../errors.ts';
+import { isRawNumber, numberOf } from '../json.ts';
 import type { Entity, JsonValue } from '../model.ts';
 import { parseDate } from '../validate.ts';
 
@@ -168,10 +169,15 @@ function sqlTarget(path: Path, p: Params): { value: string; type: string; exists
   return { value, type: `(${node}->>'type')`, exists: `(${value} IS NOT NULL)` };
 }
 
+/** The literal's digits as written (exact beyond 2^53), unless not valid JSON (leading zeros). */
+function exactNumber(literal: { n: number; text: string }): string {
+  return /^-?0\d/.test(literal.text) ? JSON.stringify(literal.n) : literal.text;
+}
+
 function sqlJson(literal: Literal): unknown {
   switch (literal.kind) {
     case 'number':
-      return JSON.stringify(literal.n);
+      return exactNumber(literal);
     case 'bool':
       return JSON.stringify(literal.b);
     case 'string':
@@ -194,7 +200,7 @@ function sqlEquals(t: { value: string; type: string }, literal: Literal, p: Para
 function sqlOrder(t: { value: string; type: string }, op: string, literal: Literal, p: Params): string {
   switch (literal.kind) {
     case 'number':
-      return `(CASE WHEN jsonb_typeof(${t.value}) = 'number' THEN (${t.value})::numeric ${op} ${p.add(literal.n)}::numeric ELSE false END)`;
+      return `(CASE WHEN jsonb_typeof(${t.value}) = 'number' THEN (${t.value})::numeric ${op} ${p.add(exactNumber(literal))}::numeric ELSE false END)`;
     case 'date':
       return `(CASE WHEN ${t.type} = 'DateTime' AND jsonb_typeof(${t.value}) = 'string' THEN (${t.value}#>>'{}')::timestamptz ${op} ${p.add(new Date(literal.ms))} ELSE false END)`;
     case 'string':
@@ -246,6 +252,12 @@ export function toSql(items: readonly Item[], p: Params, metadata = false): stri
 // In memory (subscription expressions)
 
 function target(entity: Entity, path: Path): { value: JsonValue | undefined; type: string | undefined } {
+  const found = rawTarget(entity, path);
+  // Exact big integers compare as numbers here.
+  return isRawNumber(found.value) ? { value: numberOf(found.value)!, type: found.type } : found;
+}
+
+function rawTarget(entity: Entity, path: Path): { value: JsonValue | undefined; type: string | undefined } {
   if (!path.md && path.sub.length === 0 && path.attr in BUILTIN_COLUMNS) {
     const ms =
       path.attr === 'dateCreated'

@@ -284,6 +284,34 @@ describe('broker: entities, attributes, types, tenancy and Orion errors', () => 
     assert.deepEqual((await call(b.url, 'GET', '/v2/entities/Ops?options=keyValues')).body.o, { b: 2, c: 3 });
   });
 
+  it('keeps big integers exact and numbers without spurious decimals', async () => {
+    const raw =
+      '{"id":"Num1","type":"T","big":{"value":12345678901234567890},"dec":{"value":1.50},"neg":{"value":-9007199254740993}}';
+    assert.equal(
+      (await call(b.url, 'POST', '/v2/entities', { raw, headers: { 'Content-Type': 'application/json' } }))
+        .status,
+      201,
+    );
+    const got = await call(b.url, 'GET', '/v2/entities/Num1?options=keyValues');
+    assert.equal(
+      got.text,
+      '{"id":"Num1","type":"T","big":12345678901234567890,"dec":1.5,"neg":-9007199254740993}',
+    );
+    assert.equal(
+      (await call(b.url, 'GET', '/v2/entities/Num1/attrs/big')).text,
+      '{"type":"Number","value":12345678901234567890,"metadata":{}}',
+    );
+    const found = await call(
+      b.url,
+      'GET',
+      '/v2/entities?q=big>12345678901234567889&attrs=big&options=values',
+    );
+    assert.equal(found.text, '[[12345678901234567890]]');
+    // as doubles both would be 12345678901234567168; compared exactly, they differ
+    const other = await call(b.url, 'GET', '/v2/entities?q=big==12345678901234567891');
+    assert.deepEqual(other.body, []);
+  });
+
   it('deletes an entity: 204, then 404', async () => {
     await call(b.url, 'POST', '/v2/entities', { body: { id: 'Del1', type: 'T' } });
     assert.equal((await call(b.url, 'DELETE', '/v2/entities/Del1')).status, 204);
