@@ -34,11 +34,12 @@ import { CrlRevocationSource, firstDefinite, type RevocationSource } from './jpk
 import type { TrustAnchors } from './jpki/verify_jpki.ts';
 import { createSealer } from './keys/seal.ts';
 import { createSigningKeyStore, loadCookieKeys } from './keys/signing_keys.ts';
-import { createProvider } from './provider/create_provider.ts';
+import { createProvider, STAFF_PREFIX } from './provider/create_provider.ts';
 import { createPgAdapterFactory, sweepExpired } from './provider/pg_adapter.ts';
 import { createTokenVerifier } from './provider/token_verifier.ts';
 import { captureRequestContext, runWithRequest } from './request_context.ts';
 import { idpMigrations } from './schema.ts';
+import { createStaffAccounts, type StaffAccounts } from './staff/staff_accounts.ts';
 
 export type { AccountRecord, Accounts, VerifiedProfile } from './accounts/accounts.ts';
 export type { LinkChange, LinkChangeRequest, LinkChanges, LinkEvent } from './accounts/link_changes.ts';
@@ -49,6 +50,7 @@ export { OcspRevocationSource } from './jpki/ocsp_source.ts';
 export type { RevocationSource, RevocationStatus } from './jpki/revocation.ts';
 export { CrlRevocationSource, firstDefinite } from './jpki/revocation.ts';
 export { ACR } from './provider/create_provider.ts';
+export type { StaffAccounts, StaffAuthResult } from './staff/staff_accounts.ts';
 
 export interface IdpServices {
   /** `${PUBLIC_URL}/oidc` */
@@ -63,6 +65,8 @@ export interface IdpServices {
   federation: Federation;
   /** Corrections of wrong links (two approvers) and the partner services' link events. */
   links: LinkChanges;
+  /** Staff accounts for the admin console (password + TOTP); console clients are registered with `staffConsole`. */
+  staff: StaffAccounts;
   /** Adds fresh signing keys, retires the current ones (still published) and reloads the provider. */
   rotateSigningKeys(actor: string): Promise<string[]>;
   /** The running provider (after start). */
@@ -158,6 +162,7 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
   const sealer = createSealer(config);
   const keys = createSigningKeyStore(db, sealer, now);
   const accounts = createAccounts(db, sealer, now);
+  const staff = createStaffAccounts({ db, audit, sealer, allowedRanges: config.adminIpAllowList, now });
 
   let provider: Provider | undefined;
   let callback: ReturnType<Provider['callback']> | undefined;
@@ -188,7 +193,7 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
       jwks: await keys.load(),
       cookieKeys: await loadCookieKeys(db, sealer, now),
       adapter: createPgAdapterFactory(db, now, (id) => clients.providerMetadata(id)),
-      findAccount: createFindAccount({ accounts, audit, mayReceiveVerifiedClaims }),
+      findAccount: createFindAccount({ accounts, audit, mayReceiveVerifiedClaims, staff }),
       pairwiseSubject: (accountId, clientId) => accounts.pairwiseSubject(accountId, clientId),
       allowsAddress: async (clientId, ip) => (await clients.checkAddress(clientId, ip)) === 'allowed',
       apiScopesOf: async (clientId) => (await clients.cached(clientId))?.scopes ?? [],
@@ -232,7 +237,15 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
     now,
   });
   const throttle = createLoginThrottle(db, now, options.loginThrottle ?? DEFAULT_THROTTLE);
-  const interactions = interactionRoutes({ ctx, provider: running, proofing, federation, throttle });
+  const interactions = interactionRoutes({
+    ctx,
+    provider: running,
+    proofing,
+    federation,
+    throttle,
+    staff,
+    isStaffConsole: async (clientId) => (await clients.cached(clientId))?.staffConsole === true,
+  });
   const identityRoutes = identityAdminRoutes(ctx, links, proofing);
 
   let sweeper: NodeJS.Timeout | undefined;
@@ -256,6 +269,7 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
       proofing,
       federation,
       links,
+      staff,
       provider: running,
       async rotateSigningKeys(actor) {
         const kids = await keys.rotate();
@@ -274,7 +288,7 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
       apiResource,
       now,
       checkAddress: (clientId, ip) => clients.checkAddress(clientId, ip),
-      accountActive: (id) => accounts.isActive(id),
+      accountActive: (id) => (id.startsWith(STAFF_PREFIX) ? staff.isActive(id) : accounts.isActive(id)),
     }),
     async start() {
       await keys.ensure();

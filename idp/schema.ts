@@ -181,4 +181,25 @@ export const idpMigrations: readonly Migration[] = [
       CREATE INDEX login_failures_key ON idp.login_failures (key, failed_at);
     `,
   },
+  {
+    id: '006_staff',
+    sql: `
+      -- Staff accounts for the admin console: password (scrypt) + TOTP, lockout, last login.
+      CREATE TABLE idp.staff (
+        id                   text        PRIMARY KEY,
+        username             text        NOT NULL UNIQUE,
+        password_hash        text        NOT NULL,
+        sealed_totp_secret   text        NOT NULL,
+        last_totp_step       bigint      NOT NULL DEFAULT 0,
+        privileged           boolean     NOT NULL,
+        status               text        NOT NULL CHECK (status IN ('active', 'disabled')),
+        password_changed_at  timestamptz NOT NULL,
+        failed_count         integer     NOT NULL DEFAULT 0,
+        locked_until         timestamptz,
+        last_login_at        timestamptz,
+        last_login_ip        text,
+        created_at           timestamptz NOT NULL
+      );
+    `,
+  },
 ];

@@ -7,15 +7,29 @@
  */
 import type { Account, FindAccount } from 'oidc-provider';
 import type { AuditLog } from '../../core/index.ts';
+import { STAFF_PREFIX } from '../provider/create_provider.ts';
+import type { StaffAccounts } from '../staff/staff_accounts.ts';
 import type { Accounts } from './accounts.ts';
 
 export function createFindAccount(options: {
   accounts: Accounts;
   audit: AuditLog;
   mayReceiveVerifiedClaims: (clientId: string) => Promise<boolean>;
+  staff: StaffAccounts;
 }): FindAccount {
   const { accounts, audit } = options;
   return async (ctx, sub): Promise<Account | undefined> => {
+    if (sub.startsWith(STAFF_PREFIX)) {
+      if (!(await options.staff.isActive(sub))) return undefined;
+      const member = await options.staff.find(sub);
+      return {
+        accountId: sub,
+        claims: (_use, scope) => ({
+          sub,
+          ...(scope.split(' ').includes('profile') && member ? { preferred_username: member.username } : {}),
+        }),
+      };
+    }
     const account = await accounts.find(sub);
     if (account?.status !== 'active') return undefined;
     return {

@@ -44,6 +44,8 @@ export interface PartnerClientInput {
   ipAllowList?: string[];
   /** May receive OpenID Connect for Identity Assurance `verified_claims`. */
   verifiedClaims?: boolean;
+  /** The admin console: staff sign in (password + TOTP) instead of residents. */
+  staffConsole?: boolean;
 }
 
 export interface PartnerClient {
@@ -56,6 +58,7 @@ export interface PartnerClient {
   postLogoutRedirectUris: string[];
   ipAllowList: string[];
   verifiedClaims: boolean;
+  staffConsole: boolean;
   status: 'active' | 'disabled';
   createdAt: string;
   updatedAt: string;
@@ -103,6 +106,7 @@ interface Stored {
   redirectUris: string[];
   postLogoutRedirectUris: string[];
   verifiedClaims: boolean;
+  staffConsole?: boolean;
 }
 
 const SCOPE = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
@@ -120,6 +124,7 @@ function toClient(row: Row): PartnerClient {
     postLogoutRedirectUris: m.postLogoutRedirectUris,
     ipAllowList: row.ip_allowlist,
     verifiedClaims: m.verifiedClaims,
+    staffConsole: m.staffConsole === true,
     status: row.status,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
@@ -210,7 +215,9 @@ export function createClientRegistry(options: {
           }
         : {}),
       // Pairwise subjects per service; default acr values so every ID token states its assurance level.
-      ...(code ? { subject_type: 'pairwise', default_acr_values: [...ACR_ORDER] } : {}),
+      // The admin console sees staff ids as they are.
+      ...(code && m.staffConsole ? { subject_type: 'public', default_acr_values: [ACR.staff] } : {}),
+      ...(code && !m.staffConsole ? { subject_type: 'pairwise', default_acr_values: [...ACR_ORDER] } : {}),
     } as AdapterPayload;
   };
 
@@ -261,6 +268,7 @@ export function createClientRegistry(options: {
         redirectUris: input.redirectUris ?? [],
         postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
         verifiedClaims: input.verifiedClaims ?? false,
+        ...(input.staffConsole ? { staffConsole: true } : {}),
       };
       const ipAllowList = input.ipAllowList ?? [];
       checkInput(m, ipAllowList);

@@ -19,7 +19,8 @@ import type { InteractionResults } from 'oidc-provider';
 import type { ModuleContext } from '../../core/index.ts';
 import type { Federation } from '../federation/upstream_federation.ts';
 import type { IdentityProofing, ProofingFailure } from '../jpki/identity_proofing.ts';
-import { ACR } from '../provider/create_provider.ts';
+import { ACR, STAFF_PREFIX } from '../provider/create_provider.ts';
+import type { StaffAccounts, StaffFailure } from '../staff/staff_accounts.ts';
 import type { LoginThrottle } from './login_throttle.ts';
 import { bilingual, escapeHtml, page } from './page.ts';
 
@@ -100,6 +101,8 @@ export function interactionRoutes(options: {
   proofing: IdentityProofing;
   federation: Federation;
   throttle: LoginThrottle;
+  staff: StaffAccounts;
+  isStaffConsole: (clientId: string) => Promise<boolean>;
 }): { router: express.Router } {
   const { proofing, federation } = options;
   const router = express.Router();
@@ -163,6 +166,71 @@ ${upstreamSection(base)}
 <h2 id="upstream-h">${bilingual('ほかの本人確認済みIDでログイン', 'Sign in with another verified ID')}</h2>
 ${buttons}
 </section>`;
+  };
+
+  const STAFF_TEXT: Record<StaffFailure, [string, string]> = {
+    INVALID: [
+      'ユーザー名、パスワード、または確認コードが正しくありません。',
+      'The username, password or code is not correct.',
+    ],
+    LOCKED: [
+      '失敗が続いたため、このアカウントは一時的にロックされています。',
+      'This account is temporarily locked after repeated failures.',
+    ],
+    IP_NOT_ALLOWED: [
+      'この場所からは職員ログインできません。',
+      'Staff sign-in is not allowed from this network.',
+    ],
+    PASSWORD_EXPIRED: [
+      'パスワードの有効期限（180日）が切れています。新しいパスワードを設定してください。',
+      'Your password has expired (180 days). Set a new one.',
+    ],
+  };
+
+  const staffLoginPage = (uid: string, clientName: string, error?: StaffFailure | 'THROTTLED') => {
+    const base = `/idp/interaction/${escapeHtml(uid)}`;
+    const text = error === 'THROTTLED' ? FAILURE_TEXT.THROTTLED : error ? STAFF_TEXT[error] : undefined;
+    const field = (id: string, ja: string, en: string, type: string, extra = '') =>
+      `<label for="${id}">${bilingual(ja, en)}</label><input type="${type}" id="${id}" name="${id}" ${extra}>`;
+    return page({
+      title: '職員ログイン',
+      titleEn: 'Staff sign-in',
+      body: `${text ? `<div class="error" role="alert" id="error" data-code="${error}"><p>${bilingual(...text)}</p></div>` : ''}
+<p>${bilingual(`「${clientName}」にログインします。`, `Signing in to “${clientName}”.`)}</p>
+<form method="post" action="${base}/staff-login">
+${field('username', 'ユーザー名', 'Username', 'text', 'required autocomplete="username"')}
+${field('password', 'パスワード', 'Password', 'password', 'required autocomplete="current-password"')}
+${field('code', '確認コード（認証アプリの6桁）', 'Code (6 digits from your authenticator app)', 'text', 'required inputmode="numeric" pattern="[0-9]{6}" autocomplete="one-time-code"')}
+${field('newPassword', '新しいパスワード（変更する場合・12文字以上）', 'New password (to change it; 12 characters or more)', 'password', `autocomplete="new-password"${error === 'PASSWORD_EXPIRED' ? ' required' : ''}`)}
+<button type="submit" id="staff-login">${bilingual('ログイン', 'Sign in')}</button>
+</form>`,
+    });
+  };
+
+  const lastLoginPage = (returnTo: string, previous: { at: string; ip: string } | null) => {
+    const when = previous
+      ? new Intl.DateTimeFormat('ja-JP', {
+          timeZone: 'Asia/Tokyo',
+          dateStyle: 'long',
+          timeStyle: 'medium',
+        }).format(new Date(previous.at))
+      : undefined;
+    return page({
+      title: 'ログインしました',
+      titleEn: 'Signed in',
+      body: `<p id="last-login">${
+        previous
+          ? bilingual(
+              `前回のログイン：${when}（日本時間）${previous.ip} から`,
+              `Previous sign-in: ${previous.at} from ${previous.ip}`,
+            )
+          : bilingual('今回が初めてのログインです。', 'This is your first sign-in.')
+      }</p>
+<p>${bilingual('覚えのないログインがあれば、管理者に連絡してください。', 'If you do not recognise a sign-in, tell an administrator.')}</p>
+<form method="get" action="${escapeHtml(returnTo)}">
+<button type="submit" id="continue">${bilingual('続ける', 'Continue')}</button>
+</form>`,
+    });
   };
 
   const consentPage = (uid: string, clientName: string, claims: string[], scopes: string[]) => {
@@ -232,7 +300,18 @@ ${extra ? `<ul>${extra}</ul>` : ''}
     const found = await details(req, res);
     if (!found) return failPage(res, 400);
     const { d, clientName } = found;
+    if (d.prompt.name === 'login' && (await options.isStaffConsole(String(d.params['client_id'])))) {
+      return res.type('html').send(staffLoginPage(d.uid, clientName));
+    }
     if (d.prompt.name === 'login') return res.type('html').send(await loginPage(d.uid, clientName));
+    // The admin console is first-party: staff are not asked to consent to their own console.
+    const accountId = d.session?.accountId;
+    if (
+      accountId?.startsWith(STAFF_PREFIX) &&
+      (await options.isStaffConsole(String(d.params['client_id'])))
+    ) {
+      return grantConsent(req, res, found, accountId, new Set(PROFILE_CLAIMS));
+    }
     const info = d.prompt.details as {
       missingOIDCScope?: string[];
       missingOIDCClaims?: string[];
@@ -333,6 +412,49 @@ ${extra ? `<ul>${extra}</ul>` : ''}
     );
   });
 
+  router.post('/interaction/:uid/staff-login', async (req, res) => {
+    const found = await details(req, res);
+    if (
+      found?.d.prompt.name !== 'login' ||
+      !(await options.isStaffConsole(String(found.d.params['client_id'])))
+    ) {
+      return failPage(res, 400);
+    }
+    const b = req.body ?? {};
+    const username = String(b.username ?? '');
+    const keys = [`ip:${req.ip ?? 'unknown'}`, `staff:${username}`];
+    if (await options.throttle.blocked(keys)) {
+      return res
+        .status(429)
+        .type('html')
+        .send(staffLoginPage(found.d.uid, found.clientName, 'THROTTLED'));
+    }
+    const input = { username, password: String(b.password ?? ''), code: String(b.code ?? ''), ip: req.ip };
+    const newPassword = String(b.newPassword ?? '');
+    let result: Awaited<ReturnType<StaffAccounts['authenticate']>>;
+    try {
+      result = newPassword
+        ? await options.staff.changePassword({ ...input, newPassword })
+        : await options.staff.authenticate(input);
+    } catch {
+      result = { ok: false, code: 'INVALID' };
+    }
+    if (!result.ok) {
+      await options.throttle.fail(keys);
+      return res
+        .status(400)
+        .type('html')
+        .send(staffLoginPage(found.d.uid, found.clientName, result.code));
+    }
+    const returnTo = await found.provider.interactionResult(
+      req,
+      res,
+      { login: { accountId: result.staffId, acr: ACR.staff, amr: ['pwd', 'otp'], remember: false } },
+      { mergeWithLastSubmission: false },
+    );
+    res.type('html').send(lastLoginPage(returnTo, result.previousLogin));
+  });
+
   router.post('/interaction/:uid/federate', async (req, res) => {
     const found = await details(req, res);
     if (found?.d.prompt.name !== 'login') return failPage(res, 400);
@@ -380,10 +502,16 @@ ${extra ? `<ul>${extra}</ul>` : ''}
       );
   });
 
-  router.post('/interaction/:uid/consent', async (req, res) => {
-    const found = await details(req, res);
-    const accountId = found?.d.session?.accountId;
-    if (found?.d.prompt.name !== 'consent' || !accountId) return failPage(res, 400);
+  type Found = NonNullable<Awaited<ReturnType<typeof details>>>;
+
+  /** Saves the grant for the pending consent prompt, minus the claims the resident declined. */
+  const grantConsent = async (
+    req: Request,
+    res: Response,
+    found: Found,
+    accountId: string,
+    chosen: Set<string>,
+  ) => {
     const { provider, d } = found;
     const info = d.prompt.details as {
       missingOIDCScope?: string[];
@@ -399,7 +527,6 @@ ${extra ? `<ul>${extra}</ul>` : ''}
     for (const [indicator, scopes] of Object.entries(info.missingResourceScopes ?? {})) {
       grant.addResourceScope(indicator, scopes.join(' '));
     }
-    const chosen = new Set([req.body?.claims ?? []].flat().map(String));
     const offered = [
       ...(info.missingOIDCScope?.includes('profile') ? PROFILE_CLAIMS : []),
       ...(info.missingOIDCScope?.includes('verified_claims') ? ['verified_claims'] : []),
@@ -419,6 +546,13 @@ ${extra ? `<ul>${extra}</ul>` : ''}
       { consent: d.grantId ? {} : { grantId } },
       { mergeWithLastSubmission: true },
     );
+  };
+
+  router.post('/interaction/:uid/consent', async (req, res) => {
+    const found = await details(req, res);
+    const accountId = found?.d.session?.accountId;
+    if (found?.d.prompt.name !== 'consent' || !accountId) return failPage(res, 400);
+    await grantConsent(req, res, found, accountId, new Set([req.body?.claims ?? []].flat().map(String)));
   });
 
   router.post('/interaction/:uid/abort', async (req, res) => {

@@ -20,7 +20,14 @@ export const ACR = {
   federated: 'urn:tsunagu:acr:federated',
   jpkiAuth: 'urn:tsunagu:acr:jpki-auth',
   jpkiSign: 'urn:tsunagu:acr:jpki-sign',
+  /** Staff: password + TOTP. */
+  staff: 'urn:tsunagu:acr:staff-mfa',
 } as const;
+
+/** Staff ids start with this; residents' common IDs never do (base32 lower case). */
+export const STAFF_PREFIX = 'st_';
+/** Staff sessions end after this much time (the console must sign in again). */
+export const STAFF_SESSION_SECONDS = 30 * 60;
 
 export interface ProviderOptions {
   issuer: string;
@@ -47,7 +54,7 @@ export interface ProviderOptions {
 
 export const CLAIMS = {
   openid: ['sub'],
-  profile: ['name', 'birthdate', 'gender', 'address'],
+  profile: ['name', 'birthdate', 'gender', 'address', 'preferred_username'],
   verified_claims: ['verified_claims'],
 } as const;
 
@@ -70,7 +77,7 @@ export function createProvider(o: ProviderOptions): Provider {
       ...CLAIMS,
     } as unknown as Configuration['claims'],
     scopes: ['openid', 'offline_access', 'profile', 'verified_claims'],
-    acrValues: [ACR.federated, ACR.jpkiAuth, ACR.jpkiSign],
+    acrValues: [ACR.federated, ACR.jpkiAuth, ACR.jpkiSign, ACR.staff],
     responseTypes: ['code'],
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: (_ctx, accountId, client) => o.pairwiseSubject(accountId, client.clientId),
@@ -129,6 +136,11 @@ export function createProvider(o: ProviderOptions): Provider {
         },
       },
     },
+    // Staff get no refresh tokens: their console signs in again after the short staff session.
+    issueRefreshToken: (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') &&
+      code.scopes.has('offline_access') &&
+      !String(code.accountId ?? '').startsWith(STAFF_PREFIX),
     extraTokenClaims: async (_ctx, token) => {
       if (!(await o.allowsAddress(token.clientId as string, currentRequest()?.ip))) {
         throw new errors.UnauthorizedClient('client address is not allowed');
@@ -142,7 +154,8 @@ export function createProvider(o: ProviderOptions): Provider {
       IdToken: 3600,
       Interaction: 3600,
       Grant: 14 * 24 * 3600,
-      Session: 14 * 24 * 3600,
+      Session: (_ctx, session) =>
+        session.accountId?.startsWith(STAFF_PREFIX) ? STAFF_SESSION_SECONDS : 14 * 24 * 3600,
       RefreshToken: 14 * 24 * 3600,
     },
     renderError: (ctx: KoaContextWithOIDC, out) => {

@@ -54,6 +54,7 @@ describe('partner clients: client credentials, introspection, revocation, token 
       'urn:tsunagu:acr:federated',
       'urn:tsunagu:acr:jpki-auth',
       'urn:tsunagu:acr:jpki-sign',
+      'urn:tsunagu:acr:staff-mfa',
     ]);
   });
 
