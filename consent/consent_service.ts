@@ -28,6 +28,14 @@ import {
   toRecord,
 } from './records.ts';
 import type { Sealer } from './seal.ts';
+import {
+  isLinked,
+  issueLinkCode,
+  linkWithCode,
+  listLinks,
+  type ServiceLink,
+  unlink,
+} from './service_links.ts';
 import { type DeliveryReport, deliverDue, registerWebhook } from './webhooks.ts';
 
 export interface ConsentChange {
@@ -55,7 +63,18 @@ export interface ConsentServices {
   consentAgain(id: string, resident: string, actor?: string, tx?: Queryable): Promise<ConsentChange>;
   /** A notice's latest version and its newest material version published by now (0 when none). */
   currentNotice(noticeId: string): Promise<{ latest: Notice; materialVersion: number } | undefined>;
-  /** The points module's exchange policy: a live `points-history` flow for `point-exchange`. */
+  /** A one-time code (10 minutes) a partner shows its signed-in user to link that account. */
+  issueLinkCode(service: string, accountRef: string): Promise<{ code: string; expiresAt: string }>;
+  /** The resident links the partner account behind `code` to their common ID. */
+  link(resident: string, code: string, actor?: string, tx?: Queryable): Promise<ServiceLink>;
+  unlink(resident: string, service: string, actor?: string, tx?: Queryable): Promise<ServiceLink>;
+  /** The resident's links, current and ended, newest first. */
+  links(resident: string): Promise<ServiceLink[]>;
+  isLinked(resident: string, service: string): Promise<boolean>;
+  /**
+   * The points module's exchange policy: the resident is linked to both services and a live
+   * `points-history` flow from the source to the target for `point-exchange` exists.
+   */
   mayExchange(query: { resident: string; sourceService: string; targetService: string }): Promise<boolean>;
   get(id: string): Promise<ConsentRecord | undefined>;
   list(resident: string): Promise<ConsentRecord[]>;
@@ -142,7 +161,19 @@ export function createConsentServices(deps: ServiceDeps): ConsentServices {
       if (!latest) return undefined;
       return { latest, materialVersion: await latestMaterialVersion(db, noticeId, now()) };
     },
+    issueLinkCode: (service, accountRef) => issueLinkCode({ db, audit, directory, now }, service, accountRef),
+    link: (resident, code, actor = 'resident', tx) =>
+      inTx(tx, (t) => linkWithCode({ db, audit, directory, now }, t, resident, code, actor)),
+    unlink: (resident, service, actor = 'resident', tx) =>
+      inTx(tx, (t) => unlink({ db, audit, directory, now }, t, resident, service, actor)),
+    links: (resident) => listLinks(db, resident),
+    isLinked: (resident, service) => isLinked(db, resident, service),
     async mayExchange(query) {
+      if (
+        !(await isLinked(db, query.resident, query.sourceService)) ||
+        !(await isLinked(db, query.resident, query.targetService))
+      )
+        return false;
       const d = await decide(
         db,
         {

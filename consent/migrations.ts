@@ -177,6 +177,50 @@ CREATE TABLE consent.outbox (
 CREATE INDEX outbox_due ON consent.outbox (next_attempt_at) WHERE delivered_at IS NULL;
 `;
 
+// Service link records (MyData): a resident's account at a partner service, linked to their common
+// ID by a one-time code the partner showed them. Never deleted; unlinking sets unlinked_at once.
+const SQL_004 = `
+CREATE TABLE consent.link_codes (
+  code_hash    text        PRIMARY KEY,
+  service_id   text        NOT NULL,
+  account_ref  text        NOT NULL,
+  created_at   timestamptz NOT NULL,
+  expires_at   timestamptz NOT NULL,
+  used_at      timestamptz
+);
+CREATE TABLE consent.service_links (
+  id           uuid        PRIMARY KEY,
+  resident     text        NOT NULL,
+  service_id   text        NOT NULL,
+  account_ref  text        NOT NULL,
+  method       text        NOT NULL CHECK (method IN ('link-code')),
+  linked_at    timestamptz NOT NULL,
+  unlinked_at  timestamptz,
+  unlinked_by  text,
+  CHECK ((unlinked_at IS NULL) = (unlinked_by IS NULL))
+);
+CREATE UNIQUE INDEX service_links_live_resident ON consent.service_links (resident, service_id)
+  WHERE unlinked_at IS NULL;
+CREATE UNIQUE INDEX service_links_live_account ON consent.service_links (service_id, account_ref)
+  WHERE unlinked_at IS NULL;
+CREATE INDEX service_links_by_resident ON consent.service_links (resident, linked_at);
+
+CREATE FUNCTION consent.check_link_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF OLD.unlinked_at IS NOT NULL
+     OR (NEW.id, NEW.resident, NEW.service_id, NEW.account_ref, NEW.method, NEW.linked_at)
+        IS DISTINCT FROM (OLD.id, OLD.resident, OLD.service_id, OLD.account_ref, OLD.method, OLD.linked_at) THEN
+    RAISE EXCEPTION 'service link %: only unlinking, once, may change it', OLD.id
+      USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER service_links_guard BEFORE UPDATE ON consent.service_links
+  FOR EACH ROW EXECUTE FUNCTION consent.check_link_update();
+CREATE TRIGGER service_links_never_deleted BEFORE DELETE OR TRUNCATE ON consent.service_links
+  FOR EACH STATEMENT EXECUTE FUNCTION consent.forbid_change();
+`;
+
 export const consentMigrations: ModuleMigrations = {
   module: 'consent',
   schema: 'consent',
@@ -190,5 +234,6 @@ export const consentMigrations: ModuleMigrations = {
     },
     // Events written at the same instant (one transaction, or a frozen clock) keep their order.
     { id: '003_event_order', sql: 'ALTER TABLE consent.events ADD COLUMN seq bigserial;' },
+    { id: '004_service_links', sql: SQL_004 },
   ],
 };

@@ -12,6 +12,9 @@ const PROBLEMS: Record<string, { status: number; title: string }> = {
   'notice-outdated': { status: 409, title: 'A newer material notice version must be shown first' },
   'unknown-data-item': { status: 422, title: 'Unknown data item' },
   'invalid-validity': { status: 422, title: 'The validity period is invalid' },
+  'link-code-invalid': { status: 400, title: 'The link code is wrong, used or expired' },
+  'already-linked': { status: 409, title: 'The account or the resident is already linked with this service' },
+  'link-not-found': { status: 404, title: 'No such service link' },
   'webhook-not-registered': { status: 404, title: 'No webhook is registered for this service' },
 };
 

@@ -8,7 +8,9 @@
  *              GET  /api/consent/me/consents/:id/receipt          signed receipt (download)
  *              POST /api/consent/me/consents/:id/{pause,resume,withdraw}   (Idempotency-Key)
  *              GET  /api/consent/me/history                       every event, newest first
+ *              GET  /api/consent/me/links, POST (code; Idempotency-Key), DELETE /me/links/:service
  *   partner    POST /api/consent/decisions                        scope consent:decide
+ *              POST /api/consent/link-codes                       scope consent:link
  *              PUT  /api/consent/webhook                          scope consent:webhook
  *   public     GET  /api/consent/receipt-keys, /notices/:noticeId, /data-items
  *   staff      POST /api/admin/consent/notices                    admin range + consent:admin
@@ -29,12 +31,14 @@ import {
   idParams,
   noticeBody,
   recordSchema,
+  serviceId,
 } from './schemas.ts';
 
 export const SCOPES = {
   self: 'consent:self',
   decide: 'consent:decide',
   webhook: 'consent:webhook',
+  link: 'consent:link',
   admin: 'consent:admin',
 } as const;
 
@@ -226,6 +230,85 @@ export function consentRoutes(
     self,
     async (req, res) => {
       res.json({ events: await consent.history(resident(req)) });
+    },
+  );
+
+  api.route(
+    { method: 'get', path: '/me/links', summary: 'My linked service accounts', tags, security: selfSecurity },
+    self,
+    async (req, res) => {
+      res.json({ links: await consent.links(resident(req)) });
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/me/links',
+      summary: 'Link a partner service account with the one-time code the service showed',
+      tags,
+      security: selfSecurity,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['code'],
+        properties: { code: { type: 'string', minLength: 8, maxLength: 20 } },
+      },
+    },
+    self,
+    async (req, res) => {
+      const who = resident(req);
+      const code = (req.body as { code: string }).code;
+      answer(
+        res,
+        await runIdempotent(
+          ctx.db,
+          // The code itself is a secret: only its hash is kept with the answer.
+          { actor: who, key: req.get('idempotency-key'), request: { op: 'link', code }, now: ctx.now() },
+          async (tx) => ({ status: 201, body: await consent.link(who, code, 'resident', tx) }),
+        ),
+      );
+    },
+  );
+
+  api.route(
+    {
+      method: 'delete',
+      path: '/me/links/:service',
+      summary: 'Unlink my account at a partner service',
+      tags,
+      security: selfSecurity,
+      params: { type: 'object', required: ['service'], properties: { service: serviceId } },
+    },
+    self,
+    async (req, res) => {
+      res.json(await consent.unlink(resident(req), String(req.params['service'])));
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/link-codes',
+      summary:
+        'A one-time code (10 minutes) for the signed-in user of the calling service to link their account',
+      tags,
+      security: { bearer: [SCOPES.link] },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['accountRef'],
+        properties: { accountRef: { type: 'string', minLength: 1, maxLength: 200 } },
+      },
+    },
+    ctx.http.requireToken([SCOPES.link]),
+    async (req, res) => {
+      res.set('Cache-Control', 'no-store');
+      res
+        .status(201)
+        .json(
+          await consent.issueLinkCode(req.auth!.clientId, (req.body as { accountRef: string }).accountRef),
+        );
     },
   );
 

@@ -133,6 +133,8 @@ describe('data-flow consents: a pair of records, one per side', () => {
     );
     const exchange = { resident: RESIDENT, sourceService: HEALTH, targetService: SDGS };
     assert.equal(await t.consent.mayExchange(exchange), false);
+    for (const service of [HEALTH, SDGS])
+      await t.consent.link(RESIDENT, (await t.consent.issueLinkCode(service, `user-at-${service}`)).code);
     const { records } = await t.consent.give({
       resident: RESIDENT,
       service: SDGS,

@@ -53,7 +53,7 @@ export const TOKENS = {
   resident: { subject: RESIDENT, clientId: 'portal', scopes: ['consent:self'] },
   other: { subject: OTHER_RESIDENT, clientId: 'portal', scopes: ['consent:self'] },
   noscope: { subject: RESIDENT, clientId: 'portal', scopes: ['openid'] },
-  health: { clientId: HEALTH, scopes: ['consent:decide', 'consent:webhook'] },
+  health: { clientId: HEALTH, scopes: ['consent:decide', 'consent:webhook', 'consent:link'] },
   sdgs: { clientId: SDGS, scopes: ['consent:decide', 'consent:webhook'] },
   staff: { subject: 'staff-1', clientId: 'console', scopes: ['consent:admin'] },
 };
