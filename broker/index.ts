@@ -9,7 +9,7 @@
  *   const ngsi = client({ service: 'kakogawa', servicePath: '/opendata' });
  *   await ngsi.upsertEntity({ id: 'Shelter:001', type: 'EvacuationShelter', name: { type: 'Text', value: '加古川小学校' } });
  */
-import type { ModuleFactory } from '../core/index.ts';
+import type { ModuleFactory, ModuleRouter, RouteSpec } from '../core/index.ts';
 import { type Broker, type BrokerSettings, brokerSettings, createBroker } from './broker.ts';
 import { inProcessFetch } from './client/in_process.ts';
 import { NgsiClient, type NgsiClientOptions } from './client/index.ts';
@@ -26,6 +26,57 @@ export interface BrokerServices {
   embedded: boolean;
   /** The embedded broker itself (undefined with BROKER_URL). */
   broker: Broker | undefined;
+}
+
+// The broker serves its routes itself (Orion's errors, not the platform's validation); they are
+// declared here only so /openapi.json lists them.
+// biome-ignore format: one route per line reads best
+const OPENAPI_ROUTES: Array<[RouteSpec['method'], string, string]> = [
+  ['get', '/version', 'Broker version (Orion layout)'],
+  ['get', '/v2', 'NGSIv2 entry points'],
+  ['get', '/v2/entities', 'List entities (id, type, patterns, q, mq, geo, attrs, orderBy, pagination)'],
+  ['post', '/v2/entities', 'Create an entity (options=upsert, keyValues)'],
+  ['get', '/v2/entities/:id', 'Retrieve an entity'],
+  ['delete', '/v2/entities/:id', 'Delete an entity'],
+  ['get', '/v2/entities/:id/attrs', 'Retrieve the attributes of an entity'],
+  ['post', '/v2/entities/:id/attrs', 'Update or append attributes (options=append for strict append)'],
+  ['patch', '/v2/entities/:id/attrs', 'Update existing attributes'],
+  ['put', '/v2/entities/:id/attrs', 'Replace all attributes'],
+  ['get', '/v2/entities/:id/attrs/:attr', 'Retrieve an attribute'],
+  ['put', '/v2/entities/:id/attrs/:attr', 'Update an attribute'],
+  ['delete', '/v2/entities/:id/attrs/:attr', 'Delete an attribute'],
+  ['get', '/v2/entities/:id/attrs/:attr/value', 'Retrieve an attribute value (JSON or text/plain)'],
+  ['put', '/v2/entities/:id/attrs/:attr/value', 'Update an attribute value (JSON or text/plain)'],
+  ['get', '/v2/types', 'List entity types'],
+  ['get', '/v2/types/:type', 'Retrieve an entity type'],
+  ['post', '/v2/op/update', 'Batch update (append, appendStrict, update, delete, replace)'],
+  ['post', '/v2/op/query', 'Batch query'],
+  ['post', '/v2/op/notify', 'Apply a notification payload'],
+  ['get', '/v2/subscriptions', 'List subscriptions'],
+  ['post', '/v2/subscriptions', 'Create a subscription'],
+  ['get', '/v2/subscriptions/:id', 'Retrieve a subscription'],
+  ['patch', '/v2/subscriptions/:id', 'Update a subscription'],
+  ['delete', '/v2/subscriptions/:id', 'Delete a subscription'],
+  ['get', '/v2/registrations', 'List registrations'],
+  ['post', '/v2/registrations', 'Create a registration'],
+  ['get', '/v2/registrations/:id', 'Retrieve a registration'],
+  ['delete', '/v2/registrations/:id', 'Delete a registration'],
+];
+
+function listInOpenApi(docs: ModuleRouter): void {
+  for (const [method, path, summary] of OPENAPI_ROUTES) {
+    // The router is never mounted; the handler only satisfies Express.
+    docs.route(
+      {
+        method,
+        path,
+        summary,
+        tags: ['ngsiv2'],
+        responses: { '200': { description: 'Orion-compatible answer' } },
+      },
+      (_req, _res, next) => next(),
+    );
+  }
 }
 
 /** The broker module with settings overriding the BROKER_* environment variables (tests). */
@@ -55,6 +106,7 @@ export function brokerModule(overrides: Partial<BrokerSettings> = {}): ModuleFac
       },
     });
     const transport = inProcessFetch(broker);
+    listInOpenApi(ctx.http.createRouter(''));
     return {
       name: 'broker',
       migrations: brokerMigrations,

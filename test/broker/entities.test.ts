@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Json } from '../support/http.ts';
 import { call, startBroker, type TestBroker } from './support.ts';
 
 const json = { 'Content-Type': 'application/json' };
@@ -498,6 +499,12 @@ describe('broker: entities, attributes, types, tenancy and Orion errors', () => 
       [400, { error: 'ParseError', description: 'Errors found in incoming JSON buffer' }],
     );
     assert.equal((await call(b.url, 'GET', '/v2/entities/Big')).status, 404);
+  });
+
+  it('the platform lists the broker routes in /openapi.json', async () => {
+    const doc = (await (await fetch(`${b.url}/openapi.json`)).json()) as Json;
+    assert.equal(doc.paths['/v2/entities/{id}/attrs'].patch.summary, 'Update existing attributes');
+    assert.deepEqual(doc.paths['/v2/subscriptions'].post.tags, ['ngsiv2']);
   });
 
   it('GET /v2 lists the entry points', async () => {
