@@ -198,6 +198,7 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
       allowsAddress: async (clientId, ip) => (await clients.checkAddress(clientId, ip)) === 'allowed',
       apiScopesOf: async (clientId) => (await clients.cached(clientId))?.scopes ?? [],
       mayReceiveVerifiedClaims,
+      minimumAcrOf: async (clientId) => (await clients.cached(clientId))?.minimumAcr ?? undefined,
       interactionsPath: '/idp/interaction',
       secureCookies: config.publicUrl.startsWith('https://'),
       trustProxy: config.trustedProxies.length > 0,
@@ -245,6 +246,7 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
     throttle,
     staff,
     isStaffConsole: async (clientId) => (await clients.cached(clientId))?.staffConsole === true,
+    minimumAcrOf: async (clientId) => (await clients.cached(clientId))?.minimumAcr ?? undefined,
   });
   const identityRoutes = identityAdminRoutes(ctx, links, proofing);
 

@@ -32,6 +32,10 @@ const createBody = {
     postLogoutRedirectUris: uris,
     ipAllowList: cidrs,
     verifiedClaims: { type: 'boolean' },
+    staffConsole: { type: 'boolean' },
+    minimumAcr: {
+      enum: ['urn:tsunagu:acr:federated', 'urn:tsunagu:acr:jpki-auth', 'urn:tsunagu:acr:jpki-sign'],
+    },
   },
 };
 

@@ -46,6 +46,8 @@ export interface PartnerClientInput {
   verifiedClaims?: boolean;
   /** The admin console: staff sign in (password + TOTP) instead of residents. */
   staffConsole?: boolean;
+  /** The lowest resident assurance level (acr) the service accepts, e.g. JPKI signature verification. */
+  minimumAcr?: string;
 }
 
 export interface PartnerClient {
@@ -59,6 +61,7 @@ export interface PartnerClient {
   ipAllowList: string[];
   verifiedClaims: boolean;
   staffConsole: boolean;
+  minimumAcr: string | null;
   status: 'active' | 'disabled';
   createdAt: string;
   updatedAt: string;
@@ -107,6 +110,7 @@ interface Stored {
   postLogoutRedirectUris: string[];
   verifiedClaims: boolean;
   staffConsole?: boolean;
+  minimumAcr?: string;
 }
 
 const SCOPE = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
@@ -125,6 +129,7 @@ function toClient(row: Row): PartnerClient {
     ipAllowList: row.ip_allowlist,
     verifiedClaims: m.verifiedClaims,
     staffConsole: m.staffConsole === true,
+    minimumAcr: m.minimumAcr ?? null,
     status: row.status,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
@@ -143,6 +148,9 @@ function checkInput(m: Stored, ipAllowList: string[]): void {
   for (const s of m.scopes) if (!SCOPE.test(s)) throw invalid(`bad scope ${JSON.stringify(s)}`);
   if (m.grantTypes.includes('authorization_code') && m.redirectUris.length === 0) {
     throw invalid('authorization_code clients need at least one redirect URI');
+  }
+  if (m.minimumAcr !== undefined && !ACR_ORDER.includes(m.minimumAcr as (typeof ACR_ORDER)[number])) {
+    throw invalid(`minimumAcr must be one of ${ACR_ORDER.join(', ')}`);
   }
   if (m.tokenEndpointAuthMethod === 'private_key_jwt' && !m.jwks?.keys?.length) {
     throw invalid('private_key_jwt clients need jwks');
@@ -269,6 +277,7 @@ export function createClientRegistry(options: {
         postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
         verifiedClaims: input.verifiedClaims ?? false,
         ...(input.staffConsole ? { staffConsole: true } : {}),
+        ...(input.minimumAcr ? { minimumAcr: input.minimumAcr } : {}),
       };
       const ipAllowList = input.ipAllowList ?? [];
       checkInput(m, ipAllowList);

@@ -19,7 +19,7 @@ import type { InteractionResults } from 'oidc-provider';
 import type { ModuleContext } from '../../core/index.ts';
 import type { Federation } from '../federation/upstream_federation.ts';
 import type { IdentityProofing, ProofingFailure } from '../jpki/identity_proofing.ts';
-import { ACR, STAFF_PREFIX } from '../provider/create_provider.ts';
+import { ACR, meetsAcr, STAFF_PREFIX } from '../provider/create_provider.ts';
 import type { StaffAccounts, StaffFailure } from '../staff/staff_accounts.ts';
 import type { LoginThrottle } from './login_throttle.ts';
 import { bilingual, escapeHtml, page } from './page.ts';
@@ -36,9 +36,13 @@ const CLAIM_LABELS: Record<string, [string, string]> = {
 };
 const PROFILE_CLAIMS = ['name', 'birthdate', 'gender', 'address'];
 
-type LoginFailure = ProofingFailure | 'UPSTREAM_ERROR' | 'STATE' | 'THROTTLED';
+type LoginFailure = ProofingFailure | 'UPSTREAM_ERROR' | 'STATE' | 'THROTTLED' | 'ACR_TOO_LOW';
 
 const FAILURE_TEXT: Record<LoginFailure, [string, string]> = {
+  ACR_TOO_LOW: [
+    'このサービスでは、より確実な本人確認が必要です。署名用電子証明書で本人確認してください。',
+    'This service needs a stronger identity check. Verify with your digital-signature certificate.',
+  ],
   THROTTLED: [
     'ログインの失敗が続いたため、しばらく受け付けを停止しています。15分ほどしてからお試しください。',
     'Too many failed sign-in attempts. Please try again in about 15 minutes.',
@@ -103,6 +107,7 @@ export function interactionRoutes(options: {
   throttle: LoginThrottle;
   staff: StaffAccounts;
   isStaffConsole: (clientId: string) => Promise<boolean>;
+  minimumAcrOf: (clientId: string) => Promise<string | undefined>;
 }): { router: express.Router } {
   const { proofing, federation } = options;
   const router = express.Router();
@@ -334,12 +339,19 @@ ${extra ? `<ul>${extra}</ul>` : ''}
     result: Awaited<ReturnType<IdentityProofing['login']>>,
     clientName: string,
     uid: string,
+    clientId: string,
   ) => {
     if (!result.ok)
       return res
         .status(400)
         .type('html')
         .send(await loginPage(uid, clientName, result.code));
+    if (!meetsAcr(result.acr, await options.minimumAcrOf(clientId))) {
+      return res
+        .status(403)
+        .type('html')
+        .send(await loginPage(uid, clientName, 'ACR_TOO_LOW'));
+    }
     const login: InteractionResults = {
       login: { accountId: result.commonId, acr: result.acr, amr: result.amr, remember: true },
     };
@@ -356,7 +368,7 @@ ${extra ? `<ul>${extra}</ul>` : ''}
   const attempt = async (
     req: Request,
     res: Response,
-    found: { d: { uid: string }; clientName: string },
+    found: { d: { uid: string; params: Record<string, unknown> }; clientName: string },
     certificates: Array<Uint8Array | undefined>,
     run: () => Promise<Awaited<ReturnType<IdentityProofing['login']>>>,
   ) => {
@@ -375,7 +387,7 @@ ${extra ? `<ul>${extra}</ul>` : ''}
     }
     const result = await run();
     if (!result.ok && result.code !== 'REVIEW') await options.throttle.fail(keys);
-    await finishLogin(req, res, result, found.clientName, found.d.uid);
+    await finishLogin(req, res, result, found.clientName, found.d.uid, String(found.d.params['client_id']));
   };
 
   router.post('/interaction/:uid/login', async (req, res) => {
@@ -487,6 +499,15 @@ ${extra ? `<ul>${extra}</ul>` : ''}
     const found = await details(req, res);
     if (found?.d.prompt.name !== 'login') return failPage(res, 400);
     const outcome = await federation.result(found.d.uid, String(req.query['state'] ?? ''));
+    if (
+      outcome.ok &&
+      !meetsAcr(ACR.federated, await options.minimumAcrOf(String(found.d.params['client_id'])))
+    ) {
+      return res
+        .status(403)
+        .type('html')
+        .send(await loginPage(found.d.uid, found.clientName, 'ACR_TOO_LOW'));
+    }
     if (!outcome.ok)
       return res
         .status(400)

@@ -12,7 +12,7 @@
  *   IP allow-lists            checked whenever a token is issued to a client (extraTokenClaims)
  */
 import type { Account, Adapter, Configuration, FindAccount, JWK, KoaContextWithOIDC } from 'oidc-provider';
-import Provider, { errors } from 'oidc-provider';
+import Provider, { errors, interactionPolicy } from 'oidc-provider';
 import { renderErrorPage, renderLogoutPrompt, renderLogoutSuccess } from '../interactions/provider_pages.ts';
 import { currentRequest } from '../request_context.ts';
 
@@ -23,6 +23,15 @@ export const ACR = {
   /** Staff: password + TOTP. */
   staff: 'urn:tsunagu:acr:staff-mfa',
 } as const;
+
+/** Resident assurance levels, weakest first. */
+export const ACR_RANK: readonly string[] = [ACR.federated, ACR.jpkiAuth, ACR.jpkiSign];
+
+/** Whether a session's acr meets a client's minimum (no minimum: always). */
+export function meetsAcr(acr: string | undefined, minimum: string | undefined): boolean {
+  if (!minimum) return true;
+  return ACR_RANK.indexOf(acr ?? '') >= ACR_RANK.indexOf(minimum);
+}
 
 /** Staff ids start with this; residents' common IDs never do (base32 lower case). */
 export const STAFF_PREFIX = 'st_';
@@ -45,6 +54,8 @@ export interface ProviderOptions {
   apiScopesOf: (clientId: string) => Promise<string[]>;
   /** Whether the client may receive `verified_claims`. */
   mayReceiveVerifiedClaims: (clientId: string) => Promise<boolean>;
+  /** The lowest resident assurance level the client accepts, if any. */
+  minimumAcrOf: (clientId: string) => Promise<string | undefined>;
   interactionsPath: string;
   secureCookies: boolean;
   /** Behind TLS-terminating proxies (TRUSTED_PROXIES set): honour X-Forwarded-Proto for cookies and URLs. */
@@ -59,6 +70,23 @@ export const CLAIMS = {
 } as const;
 
 export function createProvider(o: ProviderOptions): Provider {
+  // A client with a minimum assurance level sends a resident whose session is weaker back to login.
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check(
+      'acr_below_minimum',
+      'the client requires a higher assurance level',
+      async (ctx) => {
+        const session = ctx.oidc.session;
+        if (!session?.accountId || session.accountId.startsWith(STAFF_PREFIX))
+          return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        const minimum = await o.minimumAcrOf(ctx.oidc.client!.clientId);
+        return meetsAcr(session.acr, minimum)
+          ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+          : interactionPolicy.Check.REQUEST_PROMPT;
+      },
+    ),
+  );
   const configuration: Configuration = {
     adapter: o.adapter,
     findAccount: o.findAccount,
@@ -68,7 +96,7 @@ export function createProvider(o: ProviderOptions): Provider {
       long: { signed: true, secure: o.secureCookies },
       short: { signed: true, secure: o.secureCookies },
     },
-    interactions: { url: (_ctx, interaction) => `${o.interactionsPath}/${interaction.uid}` },
+    interactions: { policy, url: (_ctx, interaction) => `${o.interactionsPath}/${interaction.uid}` },
     claims: {
       acr: null,
       sid: null,

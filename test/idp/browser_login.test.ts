@@ -280,4 +280,41 @@ describe('resident login in a real browser', () => {
     });
     assert.equal(await verifier.verify(userinfoOnly.access_token), null);
   });
+
+  it('a service requiring signature-level assurance sends a card-auth session back to sign with the signing certificate', async () => {
+    const strict = await addClient(t, {
+      grantTypes: ['authorization_code'],
+      scopes: [],
+      redirectUris: [`${cbBase}/cb`],
+      minimumAcr: 'urn:tsunagu:acr:jpki-sign',
+    });
+    const strictRp = await relyingParty(t, strict);
+    const codeVerifier = oidc.randomPKCECodeVerifier();
+    const url = oidc.buildAuthorizationUrl(strictRp, {
+      redirect_uri: `${cbBase}/cb`,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+    });
+    // The session from the previous test is at jpki-auth: the login page is shown again.
+    await page.goto(url.href);
+    await page.waitForSelector('#nonce');
+    let nonce = (await page.textContent('#nonce'))!.trim();
+    await page.fill('#authCertificate', auth.base64);
+    await page.fill('#authSignature', await auth.sign(nonce));
+    await page.click('#login');
+    await page.waitForSelector('#error');
+    assert.equal(await page.getAttribute('#error', 'data-code'), 'ACR_TOO_LOW');
+
+    nonce = (await page.textContent('#nonce'))!.trim();
+    await page.fill('#signCertificate', sign.base64);
+    await page.fill('#signSignature', await sign.sign(nonce));
+    await page.click('#enroll');
+    await toCallback();
+    const tokens = await oidc.authorizationCodeGrant(strictRp, new URL(page.url()), {
+      pkceCodeVerifier: codeVerifier,
+    });
+    assert.equal(tokens.claims()?.['acr'], 'urn:tsunagu:acr:jpki-sign');
+    assert.equal(await t.idp.accounts.commonIdForSubject(strict.clientId, tokens.claims()!.sub), commonId);
+  });
 });
