@@ -7,6 +7,7 @@
  *   GET  {base}/notice/:id/:version a notice as the resident was shown it
  *   GET  {base}/receipt/:id         the signed consent receipt (JSON download)
  *   GET  {base}/request?…           a partner's request to opt in, item by item (request_page.ts)
+ *   GET  {base}/links               linked service accounts: link with a code, unlink (links_page.ts)
  *   GET  {base}/login, /callback    sign-in through our OpenID provider
  *   POST {base}/logout
  *
@@ -17,6 +18,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { ConsentRecord, ConsentServices, HistoryEntry } from '../../consent/index.ts';
 import { ProblemError } from '../../core/index.ts';
 import { bi, escapeHtml, page, time } from './html.ts';
+import { linksRoutes } from './links_page.ts';
 import { requestRoutes } from './request_page.ts';
 import type { ResidentSession } from './resident_session.ts';
 
@@ -252,6 +254,7 @@ ${sections.length > 0 ? sections.join('\n') : `<p>${bi('まだ同意はありま
   });
 
   requestRoutes(router, { consent, session, serviceName: o.serviceName, base, signedIn });
+  linksRoutes(router, { consent, session, serviceName: o.serviceName, base, signedIn });
 
   router.get('/notice/:noticeId/:version', async (req, res) => {
     const resident = signedIn(req, res);

@@ -84,6 +84,8 @@ const STYLE = `
   ul.checks li { display: flex; gap: .75rem; align-items: center; min-height: 44px; }
   ul.checks input { width: 1.5rem; height: 1.5rem; flex: none; }
   ul.checks label { flex: 1; padding: .25rem 0; }
+  input[type=text] { width: 100%; font: inherit; padding: .625rem; border: 2px solid #6b7280; border-radius: .375rem; min-height: 44px; letter-spacing: .1em; }
+  label { display: block; font-weight: 600; margin: .5rem 0 .25rem; }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
 
@@ -91,7 +93,7 @@ export interface PageOptions {
   title: string;
   titleEn: string;
   /** Which navigation entry is the current page. */
-  current: 'consents' | 'history' | null;
+  current: 'consents' | 'history' | 'links' | null;
   /** The CSRF token for the logout form, when signed in. */
   csrf?: string;
   base: string;
@@ -99,7 +101,7 @@ export interface PageOptions {
 }
 
 export function page(o: PageOptions): string {
-  const link = (key: 'consents' | 'history', href: string, ja: string, en: string) =>
+  const link = (key: 'consents' | 'history' | 'links', href: string, ja: string, en: string) =>
     `<li><a href="${href}"${o.current === key ? ' aria-current="page"' : ''}>${escapeHtml(ja)} <span lang="en">/ ${escapeHtml(en)}</span></a></li>`;
   const nav =
     o.csrf === undefined
@@ -107,6 +109,7 @@ export function page(o: PageOptions): string {
       : `<nav aria-label="同意の管理 / Consents"><ul>
 ${link('consents', `${o.base}`, '同意の一覧', 'My consents')}
 ${link('history', `${o.base}/history`, '変更の履歴', 'History')}
+${link('links', `${o.base}/links`, '連携サービス', 'Linked services')}
 </ul></nav>
 <form method="post" action="${o.base}/logout"><input type="hidden" name="csrf" value="${escapeHtml(o.csrf)}"><button type="submit">ログアウト <span lang="en">Sign out</span></button></form>`;
   return `<!doctype html>

@@ -371,6 +371,35 @@ describe('resident consent pages in a browser', () => {
     assert.match(body.jws, /^[\w-]+\.[\w-]+\.[\w-]+$/);
   });
 
+  it('links a partner account with the code the partner shows, and unlinks it', async () => {
+    await page.goto(`${t.url}${BASE}`);
+    await page.getByRole('link', { name: /連携サービス/ }).click();
+    await page.waitForURL(`${t.url}${BASE}/links`);
+    assert.match((await page.textContent('main'))!, /連携しているサービスはありません。/);
+    assert.deepEqual(await axe(), []);
+
+    await page.getByLabel(/連携コード/).fill('ZZZZ-ZZZZ');
+    await page.getByRole('button', { name: /^連携する/ }).click();
+    await page.waitForURL(/m=invalid/);
+    assert.match((await page.getByRole('alert').textContent())!, /コードが違うか/);
+
+    const { code } = await consent.issueLinkCode(health, 'taro@health-app');
+    await page.getByLabel(/連携コード/).fill(code.toLowerCase());
+    await page.getByRole('button', { name: /^連携する/ }).click();
+    await page.waitForURL(/m=linked/);
+    assert.match((await page.getByRole('status').textContent())!, /サービスと連携しました。/);
+    assert.deepEqual(await page.locator('section').first().locator('li strong').allTextContents(), [
+      '健康アプリ',
+    ]);
+    assert.equal(await consent.isLinked(commonId, health), true);
+    assert.deepEqual(await axe(), []);
+
+    await page.getByRole('button', { name: /連携を解除\s*：健康アプリ/ }).click();
+    await page.waitForURL(/m=unlinked/);
+    assert.equal(await consent.isLinked(commonId, health), false);
+    assert.match((await page.textContent('main'))!, /連携しているサービスはありません。/);
+  });
+
   it('refuses a form without its CSRF token and changes nothing', async () => {
     const record = (await consent.list(commonId)).find((r) => r.dataItem === 'gender')!;
     const res = await page.request.post(`${t.url}${BASE}/${record.id}/withdraw`, {
