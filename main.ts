@@ -31,7 +31,8 @@ interface Command {
 
 async function withPlatform(
   fn: (platform: Platform) => Promise<number>,
-  options: { migrate?: boolean; start?: boolean } = {},
+  // Admin commands need the database and the modules' services, not their workers and timers.
+  options: { migrate?: boolean; start?: boolean } = { start: false },
 ): Promise<number> {
   const platform = await createPlatform({ env: { LOG_LEVEL: 'warn', ...process.env }, ...options });
   try {
