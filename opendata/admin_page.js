@@ -28,7 +28,12 @@ function renderSummary(upload) {
   const items = [
     ['ファイル / File', `${upload.fileName} (${upload.bytes} bytes)`],
     ['文字コード / Encoding', `${r.encoding}${r.bom ? ' (BOM)' : ''}`],
-    ['データセット / Dataset', `${r.dataset.title} (${r.dataset.id}, 一致度 score ${r.dataset.score})`],
+    [
+      'データセット / Dataset',
+      r.dataset
+        ? `${r.dataset.title} (${r.dataset.id}, 一致度 score ${r.dataset.score})`
+        : `判定できませんでした / not recognised (候補 candidates: ${r.candidates.map((c) => `${c.title} ${c.score}`).join(', ')})`,
+    ],
     ['見出し行 / Header line', `${r.headerLine}行目`],
     ['読み込んだ行 / Rows read', String(r.rowsRead)],
     ['登録できる行 / Valid rows', String(r.rowsValid)],
@@ -144,6 +149,71 @@ function renderSuggestions(r) {
   }
 }
 
+const KINDS = [
+  'text',
+  'number',
+  'date',
+  'time',
+  'phone',
+  'url',
+  'list',
+  'flag',
+  'umu',
+  'kana',
+  'code6',
+  'corporate',
+  'id',
+];
+let mapping = null;
+
+function suggestAttr(header, i) {
+  const ascii = header.replace(/[^A-Za-z0-9_]/g, '');
+  return /^[A-Za-z]/.test(ascii) ? ascii.slice(0, 64) : `col${i + 1}`;
+}
+
+function renderMapping(r) {
+  $('mapping').hidden = !r.needsMapping;
+  if (!r.needsMapping) return;
+  const headers = r.columns.filter((c) => c.attr).map((c) => c.header);
+  const body = $('mapping-table').tBodies[0];
+  body.replaceChildren();
+  headers.forEach((h, i) => {
+    const tr = el('tr');
+    const attr = el('input');
+    attr.type = 'text';
+    attr.value = suggestAttr(h, i);
+    attr.setAttribute('aria-label', `「${h}」の属性名 / attribute for ${h}`);
+    attr.dataset.header = h;
+    const kind = el('select');
+    kind.setAttribute('aria-label', `「${h}」の種類 / kind of ${h}`);
+    for (const k of KINDS) kind.append(new Option(k, k));
+    tr.append(el('th', h), el('td'), el('td'));
+    tr.children[1].append(attr);
+    tr.children[2].append(kind);
+    body.append(tr);
+  });
+  for (const id of ['idColumn', 'latColumn', 'lonColumn']) {
+    const select = $(id);
+    select.replaceChildren(new Option('（なし / none）', ''));
+    for (const h of headers) select.append(new Option(h, h));
+  }
+}
+
+$('apply-mapping').addEventListener('click', () => {
+  const rows = [...$('mapping-table').tBodies[0].rows];
+  mapping = {
+    entityType: $('entityType').value,
+    columns: rows.map((tr) => ({
+      header: tr.querySelector('input').dataset.header,
+      attr: tr.querySelector('input').value,
+      kind: tr.querySelector('select').value,
+    })),
+  };
+  if ($('customTitle').value) mapping.title = $('customTitle').value;
+  for (const id of ['idColumn', 'latColumn', 'lonColumn']) if ($(id).value) mapping[id] = $(id).value;
+  reanalyse();
+});
+
 function choices() {
   const out = {};
   for (const name of ['encoding', 'dataset', 'municipalityCode']) {
@@ -156,6 +226,7 @@ function choices() {
     .map((c) => c.trim())
     .filter(Boolean);
   if (drop.length) out.dropColumns = drop;
+  if (mapping) out.custom = mapping;
   return out;
 }
 
@@ -182,6 +253,7 @@ function render(upload) {
   const r = upload.report;
   renderSummary(upload);
   renderSuggestions(r);
+  renderMapping(r);
   renderIssues(r);
   renderPreview(r);
   renderMap(r);
@@ -193,8 +265,11 @@ function render(upload) {
     null,
     2,
   );
-  $('title').value = r.dataset.title;
+  $('title').value = r.dataset?.title ?? '';
+  $('confirm-form').hidden = !r.dataset;
   $('report').hidden = false;
+  $('diff').textContent = '';
+  if (!r.dataset) return;
   $('diff').textContent = '差分を計算中… / Computing…';
   fetch(`/api/opendata/uploads/${upload.id}/diff`, { headers: auth() })
     .then((res) => res.json())
@@ -213,6 +288,7 @@ $('upload-form').addEventListener('submit', (event) => {
   sessionStorage.setItem('opendata-token', tokenInput.value);
   const file = $('file').files[0];
   if (!file) return;
+  mapping = null;
   const q = new URLSearchParams({ fileName: file.name });
   for (const [name, v] of Object.entries(choices())) q.set(name, Array.isArray(v) ? v.join(',') : String(v));
   $('report').hidden = true;

@@ -72,6 +72,18 @@ export function adminPageHtml(): string {
   <h2 id="report-title">検証結果 <span class="en">/ Validation report</span></h2>
   <dl id="summary"></dl>
   <ul id="suggestions"></ul>
+  <section id="mapping" hidden aria-labelledby="mapping-title">
+    <h2 id="mapping-title">列の対応（標準データセットに当てはまらないファイル） <span class="en">/ Column mapping (no standard dataset matched)</span></h2>
+    <label for="entityType">エンティティ型（半角英数字） <span class="en">/ Entity type (ASCII)</span></label>
+    <input id="entityType" type="text" pattern="[A-Za-z][A-Za-z0-9]{0,63}" placeholder="BicycleParking">
+    <label for="customTitle">データセット名 <span class="en">/ Dataset title</span></label>
+    <input id="customTitle" type="text">
+    <div class="table-wrap"><table id="mapping-table"><thead><tr><th scope="col">列 / column</th><th scope="col">属性名 / attribute</th><th scope="col">種類 / kind</th></tr></thead><tbody></tbody></table></div>
+    <label for="idColumn">ID の列 <span class="en">/ ID column</span></label><select id="idColumn"></select>
+    <label for="latColumn">緯度の列 <span class="en">/ Latitude column</span></label><select id="latColumn"></select>
+    <label for="lonColumn">経度の列 <span class="en">/ Longitude column</span></label><select id="lonColumn"></select>
+    <button type="button" id="apply-mapping">この対応で再検証 <span class="en">/ Validate with this mapping</span></button>
+  </section>
   <button type="button" id="reanalyse">上の設定で再検証 <span class="en">/ Validate again with the settings above</span></button>
   <button type="button" id="download-report">検証結果をCSVでダウンロード <span class="en">/ Download report (CSV)</span></button>
   <h2>指摘事項 <span class="en">/ Issues</span></h2>

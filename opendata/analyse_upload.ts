@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { NgsiEntity } from '../broker/index.ts';
+import { type CustomMapping, customDataset } from './custom_dataset.ts';
 import { type EncodingError, type SourceEncoding, sniffBom } from './decode_stream.ts';
 import { headerLikeness, mapColumns, normaliseHeader, rankDatasets } from './match_dataset.ts';
 import { ruleText, type Severity } from './messages.ts';
@@ -41,6 +42,8 @@ export interface AnalyseOptions {
   headerLine?: number;
   /** Header names of columns to leave out (e.g. a CKAN `_id`). */
   dropColumns?: string[];
+  /** A staff member's mapping for a dataset the standard does not cover (wins over `dataset`). */
+  custom?: CustomMapping;
   /** Used in entity ids when the file has no 全国地方公共団体コード column. */
   municipalityCode?: string;
   /** Recorded on each entity as `source`. */
@@ -101,17 +104,18 @@ export interface AnalysisReport {
   unrestricted: string[];
   preview: PreviewRow[];
   bytesRead: number;
+  /** No dataset matched and none was chosen: a mapping is needed before registration. */
+  needsMapping: boolean;
 }
 
-/** No dataset could be recognised and none was chosen. */
-export class NoDatasetError extends Error {
-  override name = 'NoDatasetError';
-  readonly candidates: Array<{ id: string; title: string; score: number }>;
-  constructor(candidates: Array<{ id: string; title: string; score: number }>) {
-    super('no standard dataset matches the header');
-    this.candidates = candidates;
-  }
-}
+const UNMATCHED: DatasetDef = {
+  id: 'unmatched',
+  number: '-',
+  title: '未判定',
+  titleEn: 'Not recognised',
+  entityType: 'Thing',
+  columns: [],
+};
 
 const LAT = { min: 20, max: 46 };
 const LON = { min: 122, max: 154 };
@@ -148,10 +152,11 @@ export function rowSchema(dataset: DatasetDef): Record<string, unknown> {
 }
 
 function validatorFor(dataset: DatasetDef): ValidateFunction {
-  let v = validators.get(dataset.id);
+  const key = dataset.id === 'custom' ? dataset.number : dataset.id;
+  let v = validators.get(key);
   if (!v) {
-    v = ajv.compile(rowSchema(dataset));
-    validators.set(dataset.id, v);
+    v = ajv.compile({ ...rowSchema(dataset), $id: `urn:tsunagu:opendata:${key}` });
+    validators.set(key, v);
   }
   return v;
 }
@@ -221,6 +226,7 @@ async function analyseAs(options: AnalyseOptions, encoding: SourceEncoding): Pro
     unrestricted: [],
     preview: [],
     bytesRead: 0,
+    needsMapping: false,
   };
 
   const issue = (i: Issue) => {
@@ -510,21 +516,30 @@ function prepare(
   report.candidates = ranked
     .slice(0, 3)
     .map((m) => ({ id: m.dataset.id, title: m.dataset.title, score: m.score }));
-  const chosen = options.dataset
-    ? findDataset(options.dataset)
-    : ranked[0]?.score
-      ? ranked[0].dataset
-      : undefined;
-  if (!chosen || (!options.dataset && (ranked[0]?.score ?? 0) < 0.3))
-    throw new NoDatasetError(report.candidates);
-  const score = ranked.find((m) => m.dataset.id === chosen.id)?.score ?? 0;
-  report.dataset = {
-    id: chosen.id,
-    title: chosen.title,
-    titleEn: chosen.titleEn,
-    entityType: chosen.entityType,
-    score,
-  };
+  let chosen: DatasetDef | undefined;
+  if (options.custom) chosen = customDataset(options.custom);
+  else if (options.dataset) chosen = findDataset(options.dataset);
+  else if ((ranked[0]?.score ?? 0) >= 0.3) chosen = ranked[0]!.dataset;
+  let score = 0;
+  if (chosen) {
+    const picked = chosen;
+    score =
+      picked.id === 'custom'
+        ? mapColumns(picked, named).matched / (named.length || 1)
+        : (ranked.find((m) => m.dataset.id === picked.id)?.score ?? 0);
+    report.dataset = {
+      id: chosen.id,
+      title: chosen.title,
+      titleEn: chosen.titleEn,
+      entityType: chosen.entityType,
+      score: Math.round(score * 100) / 100,
+    };
+  } else {
+    // Nothing matches: every column is kept as an extension so the report and the mapping editor
+    // can show the file; registration waits for a mapping.
+    chosen = UNMATCHED;
+    report.needsMapping = true;
+  }
 
   const keptIdx = named.map((_, i) => i).filter((i) => !dropped.has(named[i]!));
   for (const i of named.map((_, i) => i).filter((i) => dropped.has(named[i]!))) {
@@ -558,7 +573,8 @@ function prepare(
     type: null,
     standard: k.def !== null,
   }));
-  const find = (attr: string) => kept.findIndex((k) => k.def?.attr === attr);
+  const find = (attr: string, role?: ColumnDef['role']) =>
+    kept.findIndex((k) => (role && k.def?.role === role) || (!k.def?.role && k.def?.attr === attr));
   return {
     dataset: chosen,
     width: header.length,
@@ -566,10 +582,10 @@ function prepare(
     kept,
     outColumns: kept.map((k) => (k.header.trim() === '' ? { attr: '', kind: 'text' } : k.out)),
     bodyFrom: at + 1,
-    lat: find('latitude'),
-    lon: find('longitude'),
+    lat: find('latitude', 'lat'),
+    lon: find('longitude', 'lon'),
     codeAt: find('localGovernmentCode'),
-    idAt: find('identifier'),
+    idAt: find('identifier', 'id'),
     municipalityCode: options.municipalityCode ?? '',
     validate: validatorFor(chosen),
     headerOf: new Map(live.filter((k) => k.def).map((k) => [k.def!.attr, k.header])),

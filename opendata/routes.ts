@@ -15,6 +15,7 @@
  */
 import type { Request } from 'express';
 import { type ModuleContext, ProblemError } from '../core/index.ts';
+import { type CustomMapping, customMappingSchema } from './custom_dataset.ts';
 import { RULES } from './messages.ts';
 import './problems.ts';
 import { rowSchema } from './analyse_upload.ts';
@@ -51,6 +52,7 @@ function choicesFrom(q: Record<string, unknown>): AnalyseChoices {
   if (typeof q['dropColumns'] === 'string' && q['dropColumns'] !== '')
     choices.dropColumns = q['dropColumns'].split(',');
   else if (Array.isArray(q['dropColumns'])) choices.dropColumns = q['dropColumns'] as string[];
+  if (q['custom'] !== undefined) choices.custom = q['custom'] as CustomMapping;
   return choices;
 }
 
@@ -142,6 +144,7 @@ export function opendataRoutes(ctx: ModuleContext, service: OpendataService, max
         properties: {
           ...choiceProps,
           dropColumns: { type: 'array', items: { type: 'string' }, maxItems: 100 },
+          custom: customMappingSchema,
         },
       },
     },

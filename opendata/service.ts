@@ -14,6 +14,7 @@ import {
   analyseUpload,
   type EncodingChoice,
 } from './analyse_upload.ts';
+import type { CustomMapping } from './custom_dataset.ts';
 import {
   comparable,
   diffEntities,
@@ -29,6 +30,7 @@ export interface AnalyseChoices {
   headerLine?: number;
   municipalityCode?: string;
   dropColumns?: string[];
+  custom?: CustomMapping;
 }
 
 export interface DatasetMeta {
@@ -70,7 +72,15 @@ export const SERVICE_PATH = '/opendata';
 
 /** The catalogue dataset an upload goes to unless the staff member names one: `<code>-<standard>`. */
 export function defaultDatasetId(upload: UploadRow): string {
-  return `${upload.options.municipalityCode ?? 'local'}-${upload.report.dataset!.id}`;
+  const d = upload.report.dataset!;
+  return `${upload.options.municipalityCode ?? 'local'}-${d.id === 'custom' ? d.entityType.toLowerCase() : d.id}`;
+}
+
+/** The choices to repeat on the next pass: the decided encoding and dataset become explicit. */
+function chosenOptions(choices: AnalyseChoices, report: AnalysisReport): AnalyseChoices {
+  const out: AnalyseChoices = { ...choices, encoding: report.encoding };
+  if (report.dataset && report.dataset.id !== 'custom') out.dataset = report.dataset.id;
+  return out;
 }
 
 /** Maps the pipeline's failures to problems the API answers. */
@@ -105,13 +115,6 @@ export function toProblem(error: unknown): unknown {
       line: e.line,
     });
   }
-  if (e.name === 'NoDatasetError') {
-    return new ProblemError('opendata-dataset-unknown', {
-      detail:
-        '見出しがどの標準データセットにも一致しません。データセットを指定してください。 / Choose the dataset.',
-      candidates: e.candidates,
-    });
-  }
   return error;
 }
 
@@ -138,7 +141,7 @@ export function createOpendataService(ctx: ModuleContext) {
   }
 
   function checkReport(report: AnalysisReport): void {
-    if (!report.dataset || report.rowsRead + report.rowsSkipped === 0) {
+    if (report.rowsRead + report.rowsSkipped === 0) {
       throw new ProblemError('opendata-empty-file', {
         detail: 'データ行がありません。 / The file has no data rows.',
       });
@@ -290,7 +293,7 @@ export function createOpendataService(ctx: ModuleContext) {
         await rm(fileOf(input.id), { force: true });
         throw error;
       }
-      const options = { ...input.choices, encoding: report.encoding, dataset: report.dataset!.id };
+      const options = chosenOptions(input.choices, report);
       await ctx.db.transaction(async (tx) => {
         await tx.query(
           `INSERT INTO opendata.uploads (id, file_name, bytes, sha256, options, report, status, created_by, created_at)
@@ -304,7 +307,7 @@ export function createOpendataService(ctx: ModuleContext) {
           details: {
             bytes: input.bytes,
             sha256: input.sha256,
-            dataset: report.dataset!.id,
+            dataset: report.dataset?.id ?? null,
             rows: report.rowsRead,
           },
         });
@@ -320,7 +323,7 @@ export function createOpendataService(ctx: ModuleContext) {
       if (upload.status === 'registered') throw new ProblemError('opendata-already-registered');
       const report = await analyse(id, choices);
       checkReport(report);
-      const options = { ...choices, encoding: report.encoding, dataset: report.dataset!.id };
+      const options = chosenOptions(choices, report);
       await ctx.db.transaction(async (tx) => {
         await tx.query(`UPDATE opendata.uploads SET options = $2, report = $3 WHERE id = $1`, [
           id,
@@ -331,7 +334,7 @@ export function createOpendataService(ctx: ModuleContext) {
           actor,
           action: 'opendata.upload.reanalyse',
           target: `opendata-upload:${id}`,
-          details: { dataset: report.dataset!.id },
+          details: { dataset: report.dataset?.id ?? null },
         });
       });
       return get(id);
@@ -344,6 +347,13 @@ export function createOpendataService(ctx: ModuleContext) {
     async confirm(id: string, meta: DatasetMeta, actor: string): Promise<UploadRow> {
       const upload = await get(id);
       if (upload.status === 'registered') throw new ProblemError('opendata-already-registered');
+      if (!upload.report.dataset) {
+        throw new ProblemError('opendata-dataset-unknown', {
+          detail:
+            'データセットを選ぶか、列の対応を指定してください。 / Choose a dataset or map the columns first.',
+          candidates: upload.report.candidates,
+        });
+      }
       const { rowCount } = await ctx.db.query(
         `UPDATE opendata.uploads SET status = 'registering', registration = $2 WHERE id = $1 AND status = 'analysed'`,
         [id, { written: 0, batches: 0 }],
@@ -374,6 +384,7 @@ export function createOpendataService(ctx: ModuleContext) {
     /** New, changed and missing entities against what the catalogue dataset holds in the broker. */
     async diff(id: string, datasetId?: string): Promise<EntityDiff & { datasetId: string }> {
       const upload = await get(id);
+      if (!upload.report.dataset) throw new ProblemError('opendata-dataset-unknown');
       const target = datasetId ?? defaultDatasetId(upload);
       const base = { sourceName: target, unrestricted: upload.report.unrestricted };
       const hashes = new Map<string, string>();

@@ -33,6 +33,8 @@ export interface ColumnDef {
   attr: string;
   kind: ColumnKind;
   required?: boolean;
+  /** Marks the ID and coordinate columns of a custom mapping (standard ones are known by `attr`). */
+  role?: 'id' | 'lat' | 'lon';
 }
 
 export interface DatasetDef {

@@ -235,11 +235,87 @@ describe('open data upload API', () => {
     assert.deepEqual([await uploads(), files().length], before);
   });
 
-  it('refers a header nobody recognises to the staff member with the candidates', async () => {
-    const res = await upload(Buffer.from('foo,bar\n1,2\n'));
-    assert.equal(res.status, 422);
-    assert.equal(res.body.code, 'opendata-dataset-unknown');
-    assert.equal(res.body.candidates.length, 3);
+  it('a file no standard covers waits for a column mapping, then registers with the mapped names', async () => {
+    const csv =
+      '管理番号,駐輪場名,所在地,収容台数,北緯,東経,管理者\nP1,駅前第1駐輪場,東京都千代田区丸の内1-1,"1,200",35.6812,139.7671,区\n';
+    const res = await upload(Buffer.from(csv), 'fileName=bicycle.csv&municipalityCode=131016');
+    assert.equal(res.status, 201);
+    assert.deepEqual([res.body.report.dataset, res.body.report.needsMapping], [null, true]);
+    assert.equal(res.body.report.candidates.length, 3);
+    const refused = await send(`${t.url}/api/opendata/uploads/${res.body.id}/confirm`, {
+      method: 'POST',
+      headers: ADMIN,
+      body: {},
+    });
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.code, 'opendata-dataset-unknown');
+    assert.equal(
+      (await send(`${t.url}/api/opendata/uploads/${res.body.id}`, { headers: ADMIN })).body.status,
+      'analysed',
+    );
+
+    const custom = {
+      entityType: 'BicycleParking',
+      title: '駐輪場一覧',
+      idColumn: '管理番号',
+      latColumn: '北緯',
+      lonColumn: '東経',
+      columns: [
+        { header: '管理番号', attr: 'identifier', kind: 'text' },
+        { header: '駐輪場名', attr: 'name', kind: 'text', required: true },
+        { header: '所在地', attr: 'address', kind: 'text' },
+        { header: '収容台数', attr: 'capacity', kind: 'number' },
+        { header: '北緯', attr: 'lat', kind: 'text' },
+        { header: '東経', attr: 'lon', kind: 'text' },
+      ],
+    };
+    const bad = await send(`${t.url}/api/opendata/uploads/${res.body.id}/analyse`, {
+      method: 'POST',
+      headers: ADMIN,
+      body: { custom: { ...custom, columns: [{ header: '管理番号', attr: '駐輪場', kind: 'id' }] } },
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.code, 'validation-failed');
+
+    const mapped = await send(`${t.url}/api/opendata/uploads/${res.body.id}/analyse`, {
+      method: 'POST',
+      headers: ADMIN,
+      body: { custom, municipalityCode: '131016' },
+    });
+    assert.equal(mapped.status, 200);
+    const report = mapped.body.report;
+    assert.deepEqual(report.dataset, {
+      id: 'custom',
+      title: '駐輪場一覧',
+      titleEn: 'Custom dataset',
+      entityType: 'BicycleParking',
+      score: 0.86,
+    });
+    const entity = report.preview[0].entity;
+    assert.equal(entity.id, 'urn:ngsi-ld:BicycleParking:131016:P1');
+    assert.deepEqual(entity.capacity, { type: 'Number', value: 1200 });
+    assert.deepEqual(entity.location.value.coordinates, [139.7671, 35.6812]);
+    assert.equal(
+      Object.keys(entity).filter((k) => k.startsWith('x_')).length,
+      1,
+      '管理者 kept as an extension',
+    );
+
+    assert.equal(
+      (
+        await send(`${t.url}/api/opendata/uploads/${res.body.id}/confirm`, {
+          method: 'POST',
+          headers: ADMIN,
+          body: {},
+        })
+      ).status,
+      202,
+    );
+    assert.equal((await settled(res.body.id)).registration.datasetId, '131016-bicycleparking');
+    const listed = await send(`${t.url}/v2/entities?type=BicycleParking&options=keyValues&attrs=name`);
+    assert.deepEqual(listed.body, [
+      { id: 'urn:ngsi-ld:BicycleParking:131016:P1', type: 'BicycleParking', name: '駅前第1駐輪場' },
+    ]);
   });
 
   it('requires the opendata:admin scope and changes nothing without it', async () => {
