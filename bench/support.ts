@@ -1,21 +1,12 @@
 /** Shared pieces of the benchmarks: free ports, a throwaway embedded PostgreSQL, waiting for readiness. */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../core/embedded_postgres.ts';
 import { createLogger } from '../core/logger.ts';
+import { freePort } from '../test/support/ports.ts';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Starts an embedded PostgreSQL in a temporary directory; `stop()` removes it. */
 export async function throwawayPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
