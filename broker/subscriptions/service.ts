@@ -93,6 +93,8 @@ interface Row {
 }
 
 const CHANNEL = 'broker_subscriptions';
+/** Notification outcomes are stored in batches, at most this long after they happen. */
+const RUNTIME_FLUSH_MS = 50;
 /** Full reload of the subscription cache, in case a change notice from another process was missed. */
 const RELOAD_MS = 60_000;
 
@@ -470,40 +472,92 @@ export function createSubscriptionService(deps: {
     });
   }
 
+  /** Outcomes not yet stored, per subscription; written together every RUNTIME_FLUSH_MS. */
+  interface Outcomes {
+    live: Live;
+    sent: number;
+    lastNotification: Date;
+    lastSuccess: Date | null;
+    lastSuccessCode: number | null;
+    lastFailure: Date | null;
+    lastFailureReason: string | null;
+    /** A success happened in this batch: the stored failsCounter restarts from `failsAfter`. */
+    successSeen: boolean;
+    failsAfter: number;
+  }
+  const outcomes = new Map<Live, Outcomes>();
+  let flushTimer: NodeJS.Timeout | undefined;
+
   function complete(live: Live, outcome: { ok: true; status: number } | { ok: false; reason: string }): void {
     const at = new Date(now().getTime());
-    const notified = new Date(live.runtime.lastNotification ?? at.getTime());
-    const limit = live.doc.notification.maxFailsLimit ?? null;
-    // Increments, not absolute values: several broker processes may notify for one subscription.
-    write(
-      `UPDATE broker.subscriptions SET times_sent = times_sent + 1,
-         last_notification = GREATEST(last_notification, $3),
-         last_success = CASE WHEN $4 THEN $5 ELSE last_success END,
-         last_success_code = CASE WHEN $4 THEN $6 ELSE last_success_code END,
-         last_failure = CASE WHEN $4 THEN last_failure ELSE $5 END,
-         last_failure_reason = CASE WHEN $4 THEN last_failure_reason ELSE $7 END,
-         fails_counter = CASE WHEN $4 THEN 0 ELSE fails_counter + 1 END,
-         status = CASE WHEN NOT $4 AND $8::int IS NOT NULL AND fails_counter + 1 >= $8::int THEN 'inactive' ELSE status END,
-         doc = CASE WHEN NOT $4 AND $8::int IS NOT NULL AND fails_counter + 1 >= $8::int
-                 THEN jsonb_set(doc, '{status}', '"inactive"') ELSE doc END
-       WHERE tenant = $1 AND id = $2 RETURNING status`,
-      [
-        live.tenant,
-        live.id,
-        notified,
-        outcome.ok,
-        at,
-        outcome.ok ? outcome.status : null,
-        outcome.ok ? null : outcome.reason,
-        limit,
-      ],
-      (rows) => {
-        if (rows[0]?.status === 'inactive' && live.doc.status !== 'inactive') {
-          live.doc.status = 'inactive';
-          announce(live.tenant, live.id);
-        }
-      },
-    );
+    const o = outcomes.get(live) ?? {
+      live,
+      sent: 0,
+      lastNotification: new Date(live.runtime.lastNotification ?? at.getTime()),
+      lastSuccess: null,
+      lastSuccessCode: null,
+      lastFailure: null,
+      lastFailureReason: null,
+      successSeen: false,
+      failsAfter: 0,
+    };
+    outcomes.set(live, o);
+    o.sent += 1;
+    o.lastNotification = new Date(Math.max(o.lastNotification.getTime(), live.runtime.lastNotification ?? 0));
+    if (outcome.ok) {
+      o.lastSuccess = at;
+      o.lastSuccessCode = outcome.status;
+      o.successSeen = true;
+      o.failsAfter = 0;
+    } else {
+      o.lastFailure = at;
+      o.lastFailureReason = outcome.reason;
+      o.failsAfter += 1;
+    }
+    flushTimer ??= setTimeout(storeOutcomes, RUNTIME_FLUSH_MS);
+  }
+
+  /** Stores the pending outcomes as increments: several processes may notify for one subscription. */
+  function storeOutcomes(): void {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = undefined;
+    for (const o of outcomes.values()) {
+      const { live } = o;
+      const fails = `(CASE WHEN $9 THEN $10::int ELSE fails_counter + $10::int END)`;
+      const limitReached = `($11::int IS NOT NULL AND $10::int > 0 AND ${fails} >= $11::int)`;
+      write(
+        `UPDATE broker.subscriptions SET times_sent = times_sent + $3,
+           last_notification = GREATEST(last_notification, $4),
+           last_success = COALESCE($5, last_success),
+           last_success_code = CASE WHEN $5::timestamptz IS NULL THEN last_success_code ELSE $6 END,
+           last_failure = COALESCE($7, last_failure),
+           last_failure_reason = COALESCE($8, last_failure_reason),
+           fails_counter = ${fails},
+           status = CASE WHEN ${limitReached} THEN 'inactive' ELSE status END,
+           doc = CASE WHEN ${limitReached} THEN jsonb_set(doc, '{status}', '"inactive"') ELSE doc END
+         WHERE tenant = $1 AND id = $2 RETURNING status`,
+        [
+          live.tenant,
+          live.id,
+          o.sent,
+          o.lastNotification,
+          o.lastSuccess,
+          o.lastSuccessCode,
+          o.lastFailure,
+          o.lastFailureReason,
+          o.successSeen,
+          o.failsAfter,
+          live.doc.notification.maxFailsLimit ?? null,
+        ],
+        (rows) => {
+          if (rows[0]?.status === 'inactive' && live.doc.status !== 'inactive') {
+            live.doc.status = 'inactive';
+            announce(live.tenant, live.id);
+          }
+        },
+      );
+    }
+    outcomes.clear();
   }
 
   let listener: pg.PoolClient | undefined;
@@ -561,6 +615,7 @@ export function createSubscriptionService(deps: {
       return id;
     },
     async get(tenant, id) {
+      storeOutcomes();
       await writes;
       const { rows } = await db.query<Row>(
         'SELECT * FROM broker.subscriptions WHERE tenant = $1 AND id = $2',
@@ -570,6 +625,7 @@ export function createSubscriptionService(deps: {
       return render(rows[0]);
     },
     async list(tenant) {
+      storeOutcomes();
       await writes;
       const { rows } = await db.query<Row>(
         'SELECT * FROM broker.subscriptions WHERE tenant = $1 ORDER BY seq',
@@ -632,6 +688,7 @@ export function createSubscriptionService(deps: {
     },
     async flush() {
       await notifier.drain();
+      storeOutcomes();
       await writes;
     },
   };
