@@ -114,6 +114,50 @@ describe('open data upload page in a browser', () => {
     await page.close();
   });
 
+  it('maps the columns of a file no standard covers in the mapping editor, then registers it', async () => {
+    const file = path.join(dir, 'bicycle.csv');
+    writeFileSync(
+      file,
+      '管理番号,駐輪場名,所在地,収容台数,北緯,東経\nP7,西口駐輪場,東京都千代田区丸の内1-9,300,35.6815,139.7650\n',
+    );
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${t.url}/admin/opendata`);
+    await page.getByLabel('アクセストークン').fill('staff');
+    await page.getByLabel('CSVファイル（200MBまで）').setInputFiles(file);
+    await page.getByLabel(/全国地方公共団体コード/).fill('131016');
+    await page.getByRole('button', { name: /アップロードして検証/ }).click();
+    await page.getByText('検証が終わりました').waitFor();
+    assert.match((await page.locator('#summary').textContent()) ?? '', /判定できませんでした/);
+    assert.equal(await page.locator('#confirm-form').isHidden(), true);
+
+    await page.getByLabel('エンティティ型（半角英数字）').fill('BicycleParking');
+    await page.getByLabel('「駐輪場名」の属性名 / attribute for 駐輪場名').fill('name');
+    await page.getByLabel('「収容台数」の属性名 / attribute for 収容台数').fill('capacity');
+    await page.getByLabel('「収容台数」の種類 / kind of 収容台数').selectOption('number');
+    await page.getByLabel('ID の列').selectOption('管理番号');
+    await page.getByLabel('緯度の列').selectOption('北緯');
+    await page.getByLabel('経度の列').selectOption('東経');
+    await page.getByRole('button', { name: /この対応で再検証/ }).click();
+    await page.getByText('再検証しました。').waitFor();
+    assert.equal(await page.locator('#mapping').isHidden(), true);
+    assert.equal(await page.locator('#map circle').count(), 1);
+
+    await page.getByRole('button', { name: /確認して登録/ }).click();
+    await page.getByText('1件を登録しました').waitFor();
+    const listed = await send(
+      `${t.url}/v2/entities?type=BicycleParking&options=keyValues&attrs=name,capacity`,
+    );
+    assert.deepEqual(listed.body, [
+      {
+        id: 'urn:ngsi-ld:BicycleParking:131016:P7',
+        type: 'BicycleParking',
+        name: '西口駐輪場',
+        capacity: 300,
+      },
+    ]);
+    await page.close();
+  });
+
   it('shows the decoding error with its line instead of a report', async () => {
     const file = path.join(dir, 'broken.csv');
     writeFileSync(
