@@ -120,6 +120,18 @@ export const SETTINGS: readonly Setting[] = [
     default: '10000',
     description: 'Longest wait for in-flight requests on shutdown',
   },
+  { name: 'BACKUP_DIR', default: '<TSUNAGU_DATA_DIR>/backups', description: 'Where backups are written' },
+  {
+    name: 'BACKUP_KEY',
+    default: '(unset: not encrypted)',
+    description: '32-byte base64 key encrypting backups',
+  },
+  { name: 'BACKUP_GENERATIONS', default: '7', description: 'Backups kept; older ones are deleted' },
+  {
+    name: 'BACKUP_AT_JST',
+    default: '03:00',
+    description: 'Daily backup time (JST, 00:00–05:59, outside service hours); off disables',
+  },
 ];
 
 export class ConfigError extends Error {
