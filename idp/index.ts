@@ -92,6 +92,8 @@ export interface IdpOptions {
   upstreams?: UpstreamConfig[];
   /** Failed card logins allowed per client address and per certificate within a window (default 10 in 15 min). */
   loginThrottle?: ThrottleSettings;
+  /** How often expired state is swept and rotated keys are picked up (default one minute). */
+  maintenanceIntervalMs?: number;
 }
 
 function pemCertificates(text: string): X509Certificate[] {
@@ -186,7 +188,9 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
   const mayReceiveVerifiedClaims = async (clientId: string) =>
     (await clients.cached(clientId))?.verifiedClaims === true;
 
+  let keyVersion = '';
   const build = async () => {
+    keyVersion = await keys.version();
     const next = createProvider({
       issuer,
       apiResource,
@@ -295,9 +299,14 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
     async start() {
       await keys.ensure();
       await build();
+      // Every minute: drop expired provider state, and reload keys another instance rotated.
       sweeper = setInterval(() => {
-        sweepExpired(db, now()).catch((error) => ctx.logger.warn({ err: error }, 'idp sweep failed'));
-      }, SWEEP_MS);
+        sweepExpired(db, now())
+          .then(async () => {
+            if ((await keys.version()) !== keyVersion) await build();
+          })
+          .catch((error) => ctx.logger.warn({ err: error }, 'idp sweep failed'));
+      }, options.maintenanceIntervalMs ?? SWEEP_MS);
       sweeper.unref();
     },
     async stop() {

@@ -29,6 +29,8 @@ export interface SigningKeyStore {
   load(): Promise<{ keys: JWK[] }>;
   /** Adds a new active key per algorithm and retires the current ones; returns the new kids. */
   rotate(): Promise<string[]>;
+  /** A fingerprint of the stored key set: another instance rotated when it changes. */
+  version(): Promise<string>;
   /** Deletes keys retired before `before`; returns their kids. */
   prune(before: Date): Promise<string[]>;
 }
@@ -73,6 +75,12 @@ export function createSigningKeyStore(db: Database, sealer: Sealer, now: () => D
         for (const alg of SIGNING_ALGS) kids.push(await insert(tx, alg));
         return kids;
       });
+    },
+    async version() {
+      const { rows } = await db.query<{ v: string | null }>(
+        `SELECT string_agg(kid || ':' || status, ',' ORDER BY kid) AS v FROM idp.signing_keys`,
+      );
+      return rows[0]?.v ?? '';
     },
     async prune(before) {
       const { rows } = await db.query<{ kid: string }>(

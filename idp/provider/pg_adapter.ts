@@ -94,5 +94,7 @@ export function createPgAdapterFactory(
 /** Deletes rows past their expiry; the module runs it on a timer. */
 export async function sweepExpired(db: Database, now: Date): Promise<number> {
   const { rowCount } = await db.query('DELETE FROM idp.oidc_payloads WHERE expires_at <= $1', [now]);
+  await db.query('DELETE FROM idp.federation_states WHERE expires_at <= $1', [now]);
+  await db.query('DELETE FROM idp.jpki_nonces WHERE expires_at <= $1', [now]);
   return rowCount ?? 0;
 }

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import * as oidc from 'openid-client';
+import { createCoreModule } from '../../core/index.ts';
+import { createIdpModuleWith } from '../../idp/index.ts';
 import { send } from '../support/http.ts';
 import { addClient, freePort, type IdpTestPlatform, relyingParty, startIdpPlatform } from './support.ts';
 
@@ -305,6 +307,30 @@ describe('provider state and keys live in PostgreSQL', () => {
       assert.deepEqual(jwks3.slice(2).sort(), [...jwks1].sort());
     } finally {
       await t.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('several instances on one database', () => {
+  it('an instance picks up signing keys another instance rotated', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tsunagu-idp-twin-'));
+    const modules = [createCoreModule, createIdpModuleWith({ maintenanceIntervalMs: 200 })];
+    const a = await startIdpPlatform({ dataDir, modules });
+    const b = await startIdpPlatform({ dataDir, modules, databaseUrl: a.databaseUrl });
+    try {
+      const kids = async (t: IdpTestPlatform) =>
+        (await send(`${t.issuer}/jwks`)).body.keys.map((k: { kid: string }) => k.kid).sort();
+      assert.deepEqual(await kids(b), await kids(a));
+      const fresh = await a.idp.rotateSigningKeys('test');
+      const deadline = Date.now() + 10_000;
+      while (!(await kids(b)).includes(fresh[0]!) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(await kids(b), await kids(a));
+      assert.equal((await kids(b)).length, 4);
+    } finally {
+      await b.stop();
+      await a.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
