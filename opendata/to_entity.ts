@@ -2,6 +2,7 @@
  * Maps one validated row to an NGSIv2 entity (normalized form) that both the embedded broker and a
  * real Orion accept: ASCII ids and names, codes and phones as Text (leading zeros kept), counts as
  * Number, dates as DateTime, `;` lists as arrays, flags as Boolean, `location` as a geo:json Point.
+ * An event's 開始日 + 開始時間 also become `startDateTime` (JST instant), likewise for the end.
  * Values with characters Orion forbids (`< > " ' = ; ( )`) are never stripped or encoded: their
  * column is typed `TextUnrestricted` as a whole, so the attribute type stays stable.
  */
@@ -91,6 +92,17 @@ export function toEntity(input: EntityInput): NgsiEntity {
     if (value === '' && col.kind !== 'flag') return;
     entity[col.attr] = attribute(col.kind, value, input.unrestricted.has(col.attr));
   });
+  for (const [date, time, out] of [
+    ['startDate', 'startTime', 'startDateTime'],
+    ['endDate', 'endTime', 'endDateTime'],
+  ] as const) {
+    const d = (entity[date] as NgsiAttribute | undefined)?.value;
+    const t = (entity[time] as NgsiAttribute | undefined)?.value;
+    if (typeof d !== 'string') continue;
+    const hhmm = typeof t === 'string' && /^([01]\d|2[0-3]):[0-5]\d$/.test(t) ? t : null;
+    // Calendar dates and times in the file are Japan time; the instant gets the +09:00 offset.
+    if (hhmm) entity[out] = { type: 'DateTime', value: `${d}T${hhmm}:00+09:00` };
+  }
   if (input.location) {
     entity['location'] = {
       type: 'geo:json',

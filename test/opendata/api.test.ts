@@ -212,6 +212,25 @@ describe('open data upload API', () => {
     assert.deepEqual((await send(`${t.url}/api/opendata/catalog`)).body, []);
   });
 
+  it('events reach the broker with dates as DateTime and the start as a UTC instant', async () => {
+    const text =
+      'イベント名,開始日,開始時間,場所名称,説明,ID\r\n夏祭り,令和8年8月1日,18時,中央公園,盆踊り (雨天中止),E1\r\n';
+    const res = await upload(sjis(text), 'fileName=event.csv&municipalityCode=131016&dataset=event');
+    assert.equal(res.status, 201);
+    await send(`${t.url}/api/opendata/uploads/${res.body.id}/confirm`, {
+      method: 'POST',
+      headers: ADMIN,
+      body: {},
+    });
+    assert.equal((await settled(res.body.id)).status, 'registered');
+    const e = await send(`${t.url}/v2/entities/urn:ngsi-ld:Event:131016:E1?options=keyValues`);
+    assert.equal(e.status, 200);
+    assert.deepEqual(
+      [e.body.startDate, e.body.startDateTime, e.body.description],
+      ['2026-08-01T00:00:00.000Z', '2026-08-01T09:00:00.000Z', '盆踊り (雨天中止)'],
+    );
+  });
+
   it('re-analyses a stored upload with an explicit dataset', async () => {
     const res = await upload(utf8Bom(CURRENT_TOURISM), 'fileName=tourism.csv');
     assert.equal(res.body.report.dataset.id, 'tourism');

@@ -117,6 +117,26 @@ describe('validation against the standard datasets', () => {
     assert.equal(again.preview[1]!.entity!.id, second!.id, 'derived ids are deterministic');
   });
 
+  it('events: dates and times normalised, start and end as JST instants', async () => {
+    const text = [
+      'イベント名,開始日,終了日,開始時間,終了時間,場所名称,説明',
+      '夏祭り,令和8年8月1日,2026/8/2,18時,21：30,中央公園,盆踊り',
+      '',
+    ].join('\r\n');
+    const r = await analyse(sjis(text), { dataset: 'event', municipalityCode: '131016' });
+    const e = r.preview[0]!.entity!;
+    assert.deepEqual(
+      [e['startDate'], e['endDate'], e['startTime'], e['startDateTime'], e['endDateTime']],
+      [
+        { type: 'DateTime', value: '2026-08-01' },
+        { type: 'DateTime', value: '2026-08-02' },
+        { type: 'Text', value: '18:00' },
+        { type: 'DateTime', value: '2026-08-01T18:00:00+09:00' },
+        { type: 'DateTime', value: '2026-08-02T21:30:00+09:00' },
+      ],
+    );
+  });
+
   it('an explicit header line and dataset override the detection', async () => {
     const r = await analyse(sjis(LEGACY_AED), { headerLine: 3, dataset: 'public_facility' });
     assert.equal(r.dataset?.id, 'public_facility');
