@@ -23,6 +23,8 @@ export interface HttpCustom {
   qs?: Record<string, string>;
   payload?: string | null;
   json?: JsonValue;
+  /** Attributes (normalized, `${…}` macros allowed) laid over the notified entity. */
+  ngsi?: Record<string, JsonValue>;
   timeout?: number;
 }
 
@@ -192,6 +194,17 @@ function parseNotification(raw: unknown): SubscriptionDoc['notification'] {
       if (typeof h['json'] !== 'object' || h['json'] === null)
         throw badRequest('httpCustom json must be an object or array');
       custom.json = h['json'] as JsonValue;
+    }
+    if (h['ngsi'] !== undefined) {
+      if (h['payload'] !== undefined || h['json'] !== undefined) {
+        throw badRequest('ngsi, payload and json fields cannot be used at the same time');
+      }
+      if (!isObject(h['ngsi'])) throw badRequest('httpCustom ngsi must be an object');
+      for (const [name, attr] of Object.entries(h['ngsi'])) {
+        if (name !== 'id' && name !== 'type' && !isObject(attr))
+          throw badRequest('httpCustom ngsi attributes must be objects');
+      }
+      custom.ngsi = h['ngsi'] as Record<string, JsonValue>;
     }
     if (typeof h['timeout'] === 'number') custom.timeout = h['timeout'];
     n.httpCustom = custom;

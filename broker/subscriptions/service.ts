@@ -14,6 +14,7 @@ import { type GeoQuery, geoMatches, parseGeoQuery } from '../query/geo.ts';
 import { type Item, matches, parseQuery } from '../query/simple_query.ts';
 import { renderEntity } from '../render.ts';
 import { inScopes, queryScopes } from '../tenancy.ts';
+import { defaultType } from '../validate.ts';
 import {
   type HttpCustom,
   newSubscriptionId,
@@ -433,12 +434,27 @@ export function createSubscriptionService(deps: {
       body = Buffer.from(JSON.stringify(jsonMacros(custom.json, entity, change.tenant)));
       attrsFormat = 'custom';
     } else {
+      const data = notificationEntity(live, change);
+      if (custom?.ngsi && data !== null && typeof data === 'object' && !Array.isArray(data)) {
+        // httpCustom.ngsi: its attributes (after macro substitution) replace or add to the entity's.
+        const patch = jsonMacros(custom.ngsi, entity, change.tenant) as Record<string, JsonValue>;
+        const keyValues = n.attrsFormat === 'keyValues' || n.attrsFormat === 'simplifiedKeyValues';
+        for (const [name, value] of Object.entries(patch)) {
+          const attr = value as Record<string, JsonValue>;
+          if (name === 'id' || name === 'type') data[name] = value;
+          else if (keyValues) data[name] = attr['value'] ?? null;
+          else
+            data[name] = {
+              type: attr['type'] ?? defaultType(attr['value'] ?? null),
+              value: attr['value'] ?? null,
+              metadata: attr['metadata'] ?? {},
+            };
+        }
+      }
       body = Buffer.from(
         JSON.stringify(
           // The simplified formats send the entity alone, without the subscriptionId/data envelope.
-          n.attrsFormat.startsWith('simplified')
-            ? notificationEntity(live, change)
-            : { subscriptionId: live.id, data: [notificationEntity(live, change)] },
+          n.attrsFormat.startsWith('simplified') ? data : { subscriptionId: live.id, data: [data] },
         ),
       );
     }

@@ -288,12 +288,22 @@ describe('broker: subscriptions and notifications', () => {
         httpCustom: { url: `${rx.url}/json`, json: { where: '${id}', t: '${temp}', list: ['${type}'] } },
       },
     });
+    await subscribe(h, {
+      subject: { entities: [{ id: 'C1' }] },
+      notification: {
+        httpCustom: {
+          url: `${rx.url}/ngsi`,
+          ngsi: { id: 'urn:room:${id}', label: { value: 'room ${id} at ${temp}' } },
+        },
+        attrs: ['temp'],
+      },
+    });
     const start = rx.received.length;
     await call(b.url, 'POST', '/v2/entities', {
       headers: h,
       body: { id: 'C1', type: 'Room', temp: { value: 21.5 } },
     });
-    await rx.waitFor(start + 2);
+    await rx.waitFor(start + 3);
     const mine = rx.received.slice(start);
     const text = mine.find((m) => m.url.startsWith('/custom'))!;
     assert.equal(text.method, 'PUT');
@@ -308,6 +318,15 @@ describe('broker: subscriptions and notifications', () => {
     assert.equal(text.headers.find(([k]) => k === 'Ngsiv2-AttrsFormat')?.[1], 'custom');
     const json = mine.find((m) => m.url === '/json')!;
     assert.deepEqual(json.body, { where: 'C1', t: 21.5, list: ['Room'] });
+    const ngsi = mine.find((m) => m.url === '/ngsi')!;
+    assert.deepEqual(ngsi.body.data, [
+      {
+        id: 'urn:room:C1',
+        type: 'Room',
+        temp: { type: 'Number', value: 21.5, metadata: {} },
+        label: { type: 'Text', value: 'room C1 at 21.5', metadata: {} },
+      },
+    ]);
   });
 
   it('throttling drops notifications inside the window (injected clock); oneshot fires once', async () => {
