@@ -155,7 +155,7 @@ export function createStaffAccounts(options: {
     if (!input.ip || !ranges.allows(input.ip)) return { result: await fail('IP_NOT_ALLOWED') };
     const { rows } = await db.query<Row>('SELECT * FROM idp.staff WHERE username = $1', [input.username]);
     const row = rows[0];
-    if (!row || row.status !== 'active') {
+    if (row?.status !== 'active') {
       await passwordMatches(
         input.password,
         'scrypt$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
