@@ -44,8 +44,11 @@ export interface DatabaseOptions {
 
 export function databaseFromUrl(url: string, options: DatabaseOptions = {}): Database {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
-  // An idle client losing its server (restart, failover) must not crash the process.
+  // A client losing its server (restart, failover) must not crash the process: idle clients report
+  // through the pool, checked-out ones through their own listener; the query in flight (if any)
+  // rejects, and the pool discards the broken client.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return {
     pool,
     embedded: options.embedded ?? false,

@@ -85,6 +85,19 @@ function sendProblem(res: express.Response, error: ProblemError, instance: strin
     .send(JSON.stringify(error.toBody(instance)));
 }
 
+/** SQLSTATE classes and socket errors that mean the server is down or restarting, not a bad request. */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  if (typeof e?.code === 'string') {
+    if (/^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)$/.test(e.code)) return true;
+    // 08: connection exception; 57P01–57P03: admin shutdown, crash shutdown, cannot connect now.
+    if (/^08/.test(e.code) || /^57P0[123]$/.test(e.code)) return true;
+  }
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+    e?.message ?? '',
+  );
+}
+
 /** Translates body-parser and other library errors into the stable problem codes. */
 function toProblem(error: unknown): ProblemError {
   if (error instanceof ProblemError) return error;
@@ -97,6 +110,10 @@ function toProblem(error: unknown): ProblemError {
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new ProblemError('unsupported-media-type', { detail: e.message ?? 'unsupported encoding' });
+  }
+  if (isDatabaseUnavailable(error)) {
+    // Nothing was committed; the pool reconnects on its own once the server is back.
+    return new ProblemError('database-unavailable', { headers: { 'Retry-After': '5' }, cause: error });
   }
   return new ProblemError('internal', { cause: error });
 }

@@ -29,6 +29,7 @@ const PROBLEMS = new Map<string, ProblemDefinition>([
   ['idempotency-key-reused', { status: 422, title: 'Idempotency-Key was used with a different request' }],
   ['rate-limited', { status: 429, title: 'Too many requests' }],
   ['not-ready', { status: 503, title: 'Service not ready' }],
+  ['database-unavailable', { status: 503, title: 'Database temporarily unavailable' }],
   ['internal', { status: 500, title: 'Internal server error' }],
 ]);
 
