@@ -342,13 +342,17 @@ async function analyseAs(options: AnalyseOptions, encoding: SourceEncoding): Pro
       add(line, s.idAt >= 0 ? s.kept[s.idAt]!.header : null, 'id.generated', { after: id });
       report.generatedIds++;
     }
-    const firstLine = seenIds.get(id);
+    // Ids are remembered as 66-bit digests (11 base64url chars): a Map of the full ids costs
+    // ~200 bytes per row, too much for a 200 MB file; a false duplicate needs a SHA-256 collision
+    // on 66 bits (≈ 1e-8 for a million rows).
+    const seenKey = createHash('sha256').update(id).digest('base64url').slice(0, 11);
+    const firstLine = seenIds.get(seenKey);
     if (firstLine !== undefined) {
       add(line, s.idAt >= 0 ? s.kept[s.idAt]!.header : null, 'id.duplicate', {
         before: `${id} (${firstLine}行目)`,
       });
       errors++;
-    } else seenIds.set(id, line);
+    } else seenIds.set(seenKey, line);
 
     for (let k = 0; k < s.kept.length; k++) {
       const col = s.kept[k]!;
