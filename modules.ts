@@ -5,6 +5,7 @@
 import { createBrokerModule } from './broker/index.ts';
 import { createConsentModule } from './consent/index.ts';
 import { createCoreModule, type ModuleFactory } from './core/index.ts';
+import { createDashboardsModule } from './dashboards/index.ts';
 import { createIdpModule } from './idp/index.ts';
 import { createOpendataModule } from './opendata/index.ts';
 import { createPointsModule } from './points/index.ts';
@@ -16,4 +17,5 @@ export const MODULES: readonly ModuleFactory[] = [
   createPointsModule,
   createBrokerModule,
   createOpendataModule,
+  createDashboardsModule,
 ];

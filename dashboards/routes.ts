@@ -1,0 +1,437 @@
+/**
+ * The analysts' HTTP API under /api/dashboards (bearer tokens: `dashboards:read` for viewers,
+ * `dashboards:write` for maintainers) and the public, suppressed figures under /public/dashboards.
+ *
+ * | route                                   | steps                                   |
+ * |-----------------------------------------|-----------------------------------------|
+ * | GET  /views                             | read  → list the view catalogue         |
+ * | POST /views/:view/query                 | read  → check definition → run          |
+ * | GET  /views/:view/export.csv            | read  → check filters → stream CSV      |
+ * | POST /refresh/points, /refresh/broker   | write → recompute aggregates            |
+ * | GET/POST /charts, GET/PUT /charts/:id   | read / write → versioned charts         |
+ * | GET  /charts/:id/versions/:version      | read                                    |
+ * | GET  /charts/:id/data                   | read  → aggregates                      |
+ * | POST /charts/:id/publications           | write → publish with k                  |
+ * | DELETE /publications/:token             | write → revoke                          |
+ * | GET/POST /boards, GET/PUT /boards/:id   | read / write → dashboards               |
+ * | GET  /public/dashboards/charts/:token   | none  → suppressed aggregates           |
+ */
+import type { Request } from 'express';
+import type { JsonSchema, ModuleContext } from '../core/index.ts';
+import { ProblemError } from '../core/index.ts';
+import type { Catalogue } from './catalogue_service.ts';
+import {
+  type ChartDefinition,
+  checkDefinition,
+  checkFilters,
+  definitionSchema,
+  type Filter,
+} from './chart_definition.ts';
+import { csvLine, streamViewCsv } from './export_csv.ts';
+import type { Refresher } from './refresh_aggregates.ts';
+import { runQuery } from './run_query.ts';
+import { findView, VIEWS } from './views.ts';
+
+export const READ_SCOPE = 'dashboards:read';
+export const WRITE_SCOPE = 'dashboards:write';
+
+const idParams: JsonSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: '^[0-9]{1,12}$' } },
+};
+const title = { type: 'string', minLength: 1, maxLength: 200 };
+const version = { type: 'integer', minimum: 1 };
+const layoutSchema: JsonSchema = {
+  type: 'array',
+  maxItems: 50,
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['chartId', 'x', 'y', 'w', 'h'],
+    properties: {
+      chartId: { type: 'integer', minimum: 1 },
+      x: { type: 'integer', minimum: 0, maximum: 11 },
+      y: { type: 'integer', minimum: 0 },
+      w: { type: 'integer', minimum: 1, maximum: 12 },
+      h: { type: 'integer', minimum: 1, maximum: 12 },
+    },
+  },
+};
+
+/** Filters in a query string: `filter=column:op:value` (repeatable; `in` values separated by `|`). */
+function parseFilters(raw: unknown): Filter[] {
+  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  return list.map((item) => {
+    const m = /^([a-z_]+):(eq|in|gte|lte):(.*)$/s.exec(String(item));
+    if (!m) throw new ProblemError('validation-failed', { detail: 'filter is column:op:value' });
+    return { column: m[1]!, op: m[2] as Filter['op'], value: m[2] === 'in' ? m[3]!.split('|') : m[3]! };
+  });
+}
+
+function viewOf(req: Request) {
+  const view = findView(String(req.params['view']));
+  if (!view) throw new ProblemError('not-found', { detail: `No view ${String(req.params['view'])}.` });
+  return view;
+}
+
+export function analystRouter(ctx: ModuleContext, catalogue: Catalogue, refresher: Refresher) {
+  const { router, route } = ctx.http.createRouter('/api/dashboards');
+  const read = ctx.http.requireToken([READ_SCOPE]);
+  const write = ctx.http.requireToken([WRITE_SCOPE]);
+  const actor = (req: Request) => `analyst:${req.auth!.subject}`;
+  const tags = ['dashboards'];
+  const r = { bearer: [READ_SCOPE] };
+  const w = { bearer: [WRITE_SCOPE] };
+
+  route(
+    { method: 'get', path: '/views', summary: 'Analytics views', tags, security: r },
+    read,
+    (_req, res) => {
+      res.json({
+        views: VIEWS.map((v) => ({
+          name: v.name,
+          title: v.title,
+          dimensions: v.dimensions,
+          measures: v.measures,
+          personal: v.personal,
+          publishable: !v.personal || v.individuals !== undefined,
+        })),
+      });
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/views/:view/query',
+      summary: 'Run a chart definition (aggregates, not suppressed)',
+      tags,
+      security: r,
+      body: { ...definitionSchema, required: ['chartType', 'dimensions', 'measures'] },
+    },
+    read,
+    async (req, res) => {
+      const view = viewOf(req);
+      const definition = { ...req.body, view: view.name } as ChartDefinition;
+      checkDefinition(definition);
+      res.json(await runQuery(ctx.db, view, definition));
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/views/:view/export.csv',
+      summary: 'Export a view as CSV (UTF-8 with BOM), streamed',
+      tags,
+      security: r,
+      query: {
+        type: 'object',
+        properties: { filter: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } },
+      },
+      responses: { '200': { description: 'text/csv' } },
+    },
+    read,
+    async (req, res) => {
+      const view = viewOf(req);
+      const filters = parseFilters(req.query['filter']);
+      checkFilters(view, filters);
+      await ctx.audit.record({
+        actor: actor(req),
+        action: 'dashboards.export',
+        target: `view:${view.name}`,
+        details: { format: 'csv', filters: filters.length },
+      });
+      await streamViewCsv(ctx.db, view, filters, res);
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/refresh/points',
+      summary: 'Recompute the points views for JST days of one currency',
+      tags,
+      security: w,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['currency', 'from', 'to'],
+        properties: {
+          currency: { type: 'string', minLength: 1 },
+          from: { type: 'string' },
+          to: { type: 'string' },
+        },
+      },
+    },
+    write,
+    async (req, res) => {
+      res.json(await refresher.refreshPoints(req.body, actor(req)));
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/refresh/broker',
+      summary: 'Recount NGSIv2 entities per type for the given tenants',
+      tags,
+      security: w,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { services: { type: 'array', items: { type: 'string' }, maxItems: 100, default: [''] } },
+      },
+    },
+    write,
+    async (req, res) => {
+      res.json(await refresher.refreshBroker(req.body, actor(req)));
+    },
+  );
+
+  route(
+    { method: 'get', path: '/charts', summary: 'Saved charts', tags, security: r },
+    read,
+    async (_req, res) => {
+      res.json({ charts: await catalogue.listCharts() });
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/charts',
+      summary: 'Save a chart (version 1)',
+      tags,
+      security: w,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['title', 'definition'],
+        properties: { title, definition: definitionSchema },
+      },
+    },
+    write,
+    async (req, res) => {
+      const chart = await catalogue.createChart(req.body, actor(req));
+      res.status(201).location(`/api/dashboards/charts/${chart.id}`).json(chart);
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/charts/:id',
+      summary: 'Current version of a chart',
+      tags,
+      security: r,
+      params: idParams,
+    },
+    read,
+    async (req, res) => {
+      res.json(await catalogue.chartVersion(Number(req.params['id'])));
+    },
+  );
+
+  route(
+    {
+      method: 'put',
+      path: '/charts/:id',
+      summary: 'Save a new version of a chart',
+      tags,
+      security: w,
+      params: idParams,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['title', 'definition', 'expectedVersion'],
+        properties: { title, definition: definitionSchema, expectedVersion: version },
+      },
+    },
+    write,
+    async (req, res) => {
+      res.json(await catalogue.updateChart(Number(req.params['id']), req.body, actor(req)));
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/charts/:id/versions/:version',
+      summary: 'One version of a chart (Vega-Lite specification included)',
+      tags,
+      security: r,
+      params: {
+        type: 'object',
+        required: ['id', 'version'],
+        properties: {
+          id: { type: 'string', pattern: '^[0-9]{1,12}$' },
+          version: { type: 'string', pattern: '^[0-9]{1,6}$' },
+        },
+      },
+    },
+    read,
+    async (req, res) => {
+      res.json(await catalogue.chartVersion(Number(req.params['id']), Number(req.params['version'])));
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/charts/:id/data',
+      summary: 'Chart data (aggregates)',
+      tags,
+      security: r,
+      params: idParams,
+    },
+    read,
+    async (req, res) => {
+      const { chart, ...data } = await catalogue.chartData(Number(req.params['id']));
+      res.json({ chartId: chart.id, version: chart.version, ...data });
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/charts/:id/publications',
+      summary: 'Publish a chart with small-cell suppression',
+      tags,
+      security: w,
+      params: idParams,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['audience'],
+        properties: {
+          audience: { enum: ['residents', 'partners'] },
+          k: { type: 'integer', minimum: 2, maximum: 1000 },
+        },
+      },
+    },
+    write,
+    async (req, res) => {
+      const p = await catalogue.publish(Number(req.params['id']), req.body, actor(req));
+      res.status(201).json({ ...p, url: `/public/dashboards/charts/${p.token}` });
+    },
+  );
+
+  route(
+    {
+      method: 'delete',
+      path: '/publications/:token',
+      summary: 'Withdraw a publication',
+      tags,
+      security: w,
+      params: {
+        type: 'object',
+        properties: { token: { type: 'string', pattern: '^[A-Za-z0-9_-]{10,64}$' } },
+      },
+    },
+    write,
+    async (req, res) => {
+      await catalogue.revoke(String(req.params['token']), actor(req));
+      res.status(204).end();
+    },
+  );
+
+  route(
+    { method: 'get', path: '/boards', summary: 'Dashboards', tags, security: r },
+    read,
+    async (_req, res) => {
+      res.json({ dashboards: await catalogue.listDashboards() });
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/boards',
+      summary: 'Create a dashboard arranging charts',
+      tags,
+      security: w,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['slug', 'title', 'layout'],
+        properties: { slug: { type: 'string', pattern: '^[a-z0-9-]{1,60}$' }, title, layout: layoutSchema },
+      },
+    },
+    write,
+    async (req, res) => {
+      const board = await catalogue.createDashboard(req.body, actor(req));
+      res.status(201).location(`/api/dashboards/boards/${board.id}`).json(board);
+    },
+  );
+
+  route(
+    { method: 'get', path: '/boards/:id', summary: 'A dashboard', tags, security: r, params: idParams },
+    read,
+    async (req, res) => {
+      res.json(await catalogue.dashboard(Number(req.params['id'])));
+    },
+  );
+
+  route(
+    {
+      method: 'put',
+      path: '/boards/:id',
+      summary: 'Change a dashboard',
+      tags,
+      security: w,
+      params: idParams,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['title', 'layout', 'expectedVersion'],
+        properties: { title, layout: layoutSchema, expectedVersion: version },
+      },
+    },
+    write,
+    async (req, res) => {
+      res.json(await catalogue.updateDashboard(Number(req.params['id']), req.body, actor(req)));
+    },
+  );
+
+  return { prefix: '/api/dashboards', router };
+}
+
+export function publicRouter(ctx: ModuleContext, catalogue: Catalogue) {
+  const { router, route } = ctx.http.createRouter('/public/dashboards');
+  const params: JsonSchema = {
+    type: 'object',
+    properties: { token: { type: 'string', pattern: '^[A-Za-z0-9_-]{10,64}$' } },
+  };
+  route(
+    {
+      method: 'get',
+      path: '/charts/:token',
+      summary: 'A published chart: aggregates with small cells suppressed',
+      tags: ['dashboards'],
+      params,
+    },
+    async (req, res) => {
+      const p = await catalogue.published(String(req.params['token']));
+      res.set('cache-control', 'public, max-age=300').json(p);
+    },
+  );
+  route(
+    {
+      method: 'get',
+      path: '/charts/:token/data.csv',
+      summary: 'A published chart as CSV (UTF-8 with BOM)',
+      tags: ['dashboards'],
+      params,
+    },
+    async (req, res) => {
+      const p = await catalogue.published(String(req.params['token']));
+      res.type('text/csv; charset=utf-8');
+      res.send(
+        `\uFEFF${csvLine(p.columns)}${p.rows.map((row) => csvLine(p.columns.map((c) => row[c]))).join('')}`,
+      );
+    },
+  );
+  return { prefix: '/public/dashboards', router };
+}
