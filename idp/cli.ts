@@ -8,8 +8,10 @@
  *       → prints {"clientId": "...", "clientSecret": "...", ...} as JSON (the secret is shown only here)
  *   node idp/cli.ts clients list
  *   node idp/cli.ts clients disable CLIENT_ID
+ *   node idp/cli.ts staff add --username NAME [--privileged]   (prints a generated password + TOTP secret)
  *   node idp/cli.ts keys rotate
  */
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { AuthMethod, GrantType } from './clients/client_registry.ts';
 import type { IdpServices } from './index.ts';
@@ -80,6 +82,21 @@ export const IDP_COMMANDS: Record<string, IdpCommand> = {
         return 2;
       }
       out(JSON.stringify(await idp.clients.disable(id, 'cli')));
+      return 0;
+    },
+  },
+  'staff add': {
+    summary: 'create a staff account; prints a generated password and the TOTP secret as JSON',
+    async run(idp, args, out) {
+      const o = options(args);
+      const username = o.get('username')?.[0];
+      if (!username) {
+        out('usage: staff add --username NAME [--privileged]');
+        return 2;
+      }
+      const password = randomBytes(18).toString('base64url');
+      const created = await idp.staff.create({ username, password, privileged: o.has('privileged') }, 'cli');
+      out(JSON.stringify({ username, password, ...created }));
       return 0;
     },
   },

@@ -263,6 +263,18 @@ describe('CLI', () => {
         scope: 'idp:clients',
       });
       assert.equal(tokens.scope, 'idp:clients');
+
+      const staff = await promisify(execFile)(
+        process.execPath,
+        ['idp/cli.ts', 'staff', 'add', '--username', 'tanaka', '--privileged'],
+        { env: { ...process.env, ...t.env, LOG_LEVEL: 'silent' } },
+      );
+      const member = JSON.parse(staff.stdout.trim());
+      assert.equal(member.username, 'tanaka');
+      assert.match(member.staffId, /^st_/);
+      assert.match(member.password, /^[A-Za-z0-9_-]{24}$/);
+      assert.match(member.totpSecret, /^[A-Z2-7]{32}$/);
+      assert.equal((await t.idp.staff.find(member.staffId))?.username, 'tanaka');
     } finally {
       await t.stop();
     }
