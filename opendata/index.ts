@@ -19,6 +19,7 @@ import { createOpendataService, type OpendataService } from './service.ts';
 
 export type { AnalysisReport, Issue } from './analyse_upload.ts';
 export { analyseUpload } from './analyse_upload.ts';
+export { readRecords } from './read_records.ts';
 export { ADMIN_SCOPE } from './routes.ts';
 export type { OpendataService } from './service.ts';
 export { STANDARD_DATASETS } from './standard_datasets.ts';
