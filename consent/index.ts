@@ -68,17 +68,16 @@ export function consentModule(options: ConsentModuleOptions = {}): ModuleFactory
     });
     const routers = consentRoutes(ctx, services, directory);
     const timers: NodeJS.Timeout[] = [];
+    // Jobs still running at shutdown finish before the database closes.
+    const inFlight = new Map<string, Promise<unknown>>();
     const every = (ms: number, name: string, job: () => Promise<unknown>) => {
       if (ms <= 0) return;
-      let running = false;
       const timer = setInterval(() => {
-        if (running) return;
-        running = true;
-        job()
+        if (inFlight.has(name)) return;
+        const run = job()
           .catch((err: unknown) => ctx.logger.warn({ err }, `consent ${name} failed`))
-          .finally(() => {
-            running = false;
-          });
+          .finally(() => inFlight.delete(name));
+        inFlight.set(name, run);
       }, ms);
       timer.unref();
       timers.push(timer);
@@ -101,6 +100,7 @@ export function consentModule(options: ConsentModuleOptions = {}): ModuleFactory
       },
       async stop() {
         for (const timer of timers) clearInterval(timer);
+        await Promise.all(inFlight.values());
       },
     };
   };

@@ -65,7 +65,10 @@ export interface ConsentTest extends TestPlatform {
   auth(token: keyof typeof TOKENS): Record<string, string>;
 }
 
-export async function startConsentPlatform(env: Record<string, string> = {}): Promise<ConsentTest> {
+export async function startConsentPlatform(
+  env: Record<string, string> = {},
+  moduleOptions: { deliveryIntervalMs?: number } = {},
+): Promise<ConsentTest> {
   const clock = new Clock();
   const directory = new TestDirectory();
   directory.residents.set(RESIDENT, 'active');
@@ -75,7 +78,10 @@ export async function startConsentPlatform(env: Record<string, string> = {}): Pr
   const t = await startTestPlatform({
     now: clock.now,
     tokenVerifier: staticTokens(TOKENS),
-    modules: [createCoreModule, consentModule({ directory, deliveryIntervalMs: 0, expiryIntervalMs: 0 })],
+    modules: [
+      createCoreModule,
+      consentModule({ directory, deliveryIntervalMs: 0, expiryIntervalMs: 0, ...moduleOptions }),
+    ],
     env,
   });
   const consent = t.platform.services['consent'] as ConsentServices;

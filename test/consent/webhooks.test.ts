@@ -197,3 +197,31 @@ describe('consent status records to services (outbox + webhook)', () => {
     assert.deepEqual(rows, [{ last_error: 'connection failed' }]);
   });
 });
+
+describe('the delivery timer', () => {
+  it('delivers without being asked, and stops with the platform', async () => {
+    const t = await startConsentPlatform({}, { deliveryIntervalMs: 50 });
+    const hook = await receiver();
+    try {
+      await publishNotices(t);
+      await t.consent.registerWebhook(HEALTH, hook.url, 'test');
+      await t.consent.give({
+        resident: RESIDENT,
+        service: HEALTH,
+        items: ['name'],
+        purpose: 'age-check',
+        notice: { id: 'health-app', version: 1 },
+      });
+      const deadline = Date.now() + 10_000;
+      const pending = () => count(t, 'consent.outbox WHERE delivered_at IS NULL');
+      while ((await pending()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(hook.received.length, 1);
+      assert.equal(JSON.parse(hook.received[0]!.body).event, 'given');
+      assert.equal(await pending(), 0);
+    } finally {
+      await t.stop();
+      hook.server.closeAllConnections();
+      await new Promise((resolve) => hook.server.close(resolve));
+    }
+  });
+});
