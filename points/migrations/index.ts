@@ -5,6 +5,7 @@ import { SETTLEMENT_SQL } from './003_settlement.ts';
 import { CAMPAIGNS_SQL } from './004_campaigns.ts';
 import { EXPIRY_NOTICES_SQL } from './005_expiry_notices.ts';
 import { PAY_FAST_PATH_SQL } from './006_pay_fast_path.ts';
+import { BULK_GRANT_SQL } from './007_bulk_grant_locking.ts';
 
 export const pointsMigrations: ModuleMigrations = {
   module: 'points',
@@ -16,5 +17,6 @@ export const pointsMigrations: ModuleMigrations = {
     { id: '004_campaigns', sql: CAMPAIGNS_SQL },
     { id: '005_expiry_notices', sql: EXPIRY_NOTICES_SQL },
     { id: '006_pay_fast_path', sql: PAY_FAST_PATH_SQL },
+    { id: '007_bulk_grant_locking', sql: BULK_GRANT_SQL },
   ],
 };
