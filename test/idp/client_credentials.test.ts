@@ -85,6 +85,18 @@ describe('partner clients: client credentials, introspection, revocation, token 
     assert.equal(JSON.stringify(res.body).includes(admin.clientSecret), false);
   });
 
+  it('lets a resource server with idp:introspect introspect other clients’ tokens, and nobody else', async () => {
+    const { access_token } = await oidc.clientCredentialsGrant(adminRp, { scope: 'idp:clients' });
+    const rs = await addClient(t, { grantTypes: ['client_credentials'], scopes: ['idp:introspect'] });
+    const info = await oidc.tokenIntrospection(await relyingParty(t, rs), access_token);
+    assert.equal(info.active, true);
+    assert.equal(info.client_id, admin.clientId);
+    const stranger = await addClient(t, { grantTypes: ['client_credentials'], scopes: ['points:read'] });
+    assert.deepEqual(await oidc.tokenIntrospection(await relyingParty(t, stranger), access_token), {
+      active: false,
+    });
+  });
+
   it('refuses a token without the route scope (403 insufficient-scope)', async () => {
     const other = await addClient(t, { grantTypes: ['client_credentials'], scopes: ['points:read'] });
     const tokens = await oidc.clientCredentialsGrant(await relyingParty(t, other), { scope: 'points:read' });
