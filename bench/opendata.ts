@@ -89,26 +89,6 @@ const cpuSeconds = (start: NodeJS.CpuUsage) => {
   return (d.user + d.system) / 1e6;
 };
 
-const memoryFile = process.env['BENCH_MEMORY_FILE'];
-if (memoryFile) {
-  const baseline = process.memoryUsage().rss;
-  let peak = baseline;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 10);
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  const report = await analyseUpload({
-    open: () => createReadStream(memoryFile, { highWaterMark: 256 * 1024 }),
-    sourceName: 'bench',
-    onEntity: async () => {},
-  });
-  clearInterval(timer);
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = cpuSeconds(c0);
-  process.stdout.write(JSON.stringify({ rows: report.rowsRead, seconds, cpu, baseline, peak }));
-  process.exit(0);
-}
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tsunagu-bench-opendata-'));
 const file = path.join(tmp, 'public_facility.csv');
 await writeFile(file, ROWS);
@@ -203,16 +183,19 @@ process.stdout.write(`file: ${ROWS} rows, ${mb(size)} MB, Shift_JIS (CP932), CRL
   rmSync(dataDir, { recursive: true, force: true });
 }
 
-// (4) peak memory on a big file, in a fresh process so that RSS is the pipeline's own
+// (4) peak memory on a big file, in a fresh process that loads only the pipeline (bench/opendata_memory.ts)
 {
   const bigRows = Math.round((BIG_MB * 1024 * 1024 * ROWS) / size);
   const big = path.join(tmp, 'big.csv');
   await writeFile(big, bigRows);
   const bigSize = statSync(big).size;
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
-    env: { ...process.env, BENCH_MEMORY_FILE: big },
-    encoding: 'utf8',
-  });
+  const child = spawnSync(
+    process.execPath,
+    [fileURLToPath(new URL('./opendata_memory.ts', import.meta.url)), big],
+    {
+      encoding: 'utf8',
+    },
+  );
   const out = JSON.parse(child.stdout) as {
     rows: number;
     seconds: number;
