@@ -97,7 +97,12 @@ describe('resident login in a real browser', () => {
   let commonId = '';
 
   it('enrolls with the card, consents per claim and completes code + PKCE', async () => {
-    const a = await authorize({ scope: 'openid profile verified_claims offline_access', prompt: 'consent' });
+    // The verified ID travels in the ID token too (claims parameter), for platforms that federate with us.
+    const a = await authorize({
+      scope: 'openid profile verified_claims offline_access',
+      prompt: 'consent',
+      claims: JSON.stringify({ id_token: { verified_claims: null } }),
+    });
     await page.goto(a.url.href);
     assert.match(page.url(), /\/idp\/interaction\/[A-Za-z0-9_-]+$/);
     assert.equal(await page.getAttribute('html', 'lang'), 'ja');
@@ -138,6 +143,12 @@ describe('resident login in a real browser', () => {
     assert.match(commonId, /^[a-z2-7]{26}$/);
     assert.notEqual(claims.sub, commonId);
     idToken = tokens.id_token!;
+    const inIdToken = claims['verified_claims'] as {
+      verification: { trust_framework: string };
+      claims: { name: string };
+    };
+    assert.equal(inIdToken.verification.trust_framework, 'test');
+    assert.equal(inIdToken.claims.name, TARO.name);
 
     const info = await oidc.fetchUserInfo(rp, tokens.access_token, claims.sub);
     assert.equal(info.name, TARO.name);
