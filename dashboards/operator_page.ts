@@ -25,7 +25,7 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const STYLE = `
 body{font-family:system-ui,"Hiragino Sans","Noto Sans JP",sans-serif;margin:0;color:#1a1a1a;background:#f6f7f9;line-height:1.6}
 header{background:#0b3d75;color:#fff;padding:.75rem 1rem}h1{font-size:1.3rem;margin:0}
-main{padding:1rem;max-width:72rem;margin:auto}.en{color:#555;font-size:.9em}header .en{color:#e6eefa}
+main{padding:1rem;max-width:72rem;margin:auto}.en{color:#555;font-size:.9em}header .en,button .en{color:#e6eefa}
 form{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end;background:#fff;padding:.75rem;border-radius:6px}
 label{display:flex;flex-direction:column;font-size:.9rem}input,select,button{font-size:1rem;padding:.4rem;min-height:44px}
 button{background:#0b3d75;color:#fff;border:0;border-radius:4px;padding:.4rem 1rem}

@@ -14,7 +14,7 @@
  * | POST /charts/:id/publications           | write → publish with k                  |
  * | DELETE /publications/:token             | write → revoke                          |
  * | GET/POST /boards, GET/PUT /boards/:id   | read / write → dashboards               |
- * | GET  /public/dashboards/charts/:token   | none  → suppressed aggregates           |
+ * | GET  /public/dashboards/charts/:token   | none  → suppressed aggregates (+ /page, /data.csv) |
  */
 import type { Request } from 'express';
 import type { JsonSchema, ModuleContext } from '../core/index.ts';
@@ -28,6 +28,7 @@ import {
   type Filter,
 } from './chart_definition.ts';
 import { csvLine, streamViewCsv } from './export_csv.ts';
+import { publicChartHtml } from './public_page.ts';
 import type { Refresher } from './refresh_aggregates.ts';
 import { runQuery } from './run_query.ts';
 import { findView, VIEWS } from './views.ts';
@@ -415,6 +416,19 @@ export function publicRouter(ctx: ModuleContext, catalogue: Catalogue) {
     async (req, res) => {
       const p = await catalogue.published(String(req.params['token']));
       res.set('cache-control', 'public, max-age=300').json(p);
+    },
+  );
+  route(
+    {
+      method: 'get',
+      path: '/charts/:token/page',
+      summary: 'A published chart as a page (SVG and table)',
+      tags: ['dashboards'],
+      params,
+    },
+    async (req, res) => {
+      const p = await catalogue.published(String(req.params['token']));
+      res.set('cache-control', 'public, max-age=300').type('html').send(publicChartHtml(p));
     },
   );
   route(
