@@ -13,8 +13,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { type ConsentServices, consentModule } from '../../consent/index.ts';
 import { createCoreModule, type ModuleFactory } from '../../core/index.ts';
 import { createIdpModuleWith, type IdpServices } from '../../idp/index.ts';
-import { consentPages } from '../../portal/consent/consent_pages.ts';
-import { createResidentSession } from '../../portal/consent/resident_session.ts';
+import { mountConsentPortal } from '../../portal/consent/mount.ts';
 import { createCrl, createTestCa, issueCard } from '../idp/jpki_fixtures.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
 
@@ -40,52 +39,17 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Mounts the consent pages the way the portal does: a registered portal client, a session. */
-function portalPages(publicUrl: string): ModuleFactory {
-  return (ctx) => {
-    let inner: ReturnType<typeof consentPages> | undefined;
-    return {
-      name: 'portal-consent-pages',
-      migrations: null,
-      routers: [
-        {
-          prefix: BASE,
-          router: (req, res, next) => (inner ? inner(req, res, next) : next()),
-        },
-      ],
-      services: {},
-      async start() {
-        const idp = ctx.services['idp'] as IdpServices;
-        const consent = ctx.services['consent'] as ConsentServices;
-        const { client, clientSecret } = await idp.clients.create(
-          {
-            name: '住民ポータル',
-            grantTypes: ['authorization_code'],
-            scopes: ['consent:self'],
-            redirectUris: [`${publicUrl}${BASE}/callback`],
-          },
-          'test',
-        );
-        const session = createResidentSession({
-          issuer: idp.issuer,
-          client: { clientId: client.clientId, clientSecret: clientSecret! },
-          redirectUri: `${publicUrl}${BASE}/callback`,
-          secret: Buffer.alloc(32, 7),
-          commonIdForSubject: (clientId, sub) => idp.accounts.commonIdForSubject(clientId, sub),
-          secureCookies: false,
-          path: BASE,
-          now: ctx.now,
-        });
-        inner = consentPages({
-          consent,
-          session,
-          base: BASE,
-          serviceName: async (id) => (await idp.clients.get(id)).name,
-        });
-      },
-    };
+/** The portal entry's wiring (portal/consent/mount.ts) as a module after idp and consent. */
+const portalPages: ModuleFactory = (ctx) => {
+  const pages = mountConsentPortal(ctx, { base: BASE });
+  return {
+    name: 'portal-consent-pages',
+    migrations: null,
+    routers: [{ prefix: BASE, router: pages.handler }],
+    services: {},
+    start: pages.start,
   };
-}
+};
 
 interface AxeResult {
   violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: string[] }> }>;
@@ -120,7 +84,7 @@ describe('resident consent pages in a browser', () => {
         createCoreModule,
         createIdpModuleWith({ jpki: { trustAnchors: ca.pem, test: true, crls: [await createCrl(ca, [])] } }),
         consentModule({ deliveryIntervalMs: 0, expiryIntervalMs: 0 }),
-        portalPages(publicUrl),
+        portalPages,
       ],
     });
     idp = t.platform.services['idp'] as IdpServices;
@@ -407,6 +371,10 @@ describe('resident consent pages in a browser', () => {
     });
     assert.equal(res.status(), 403);
     assert.equal((await consent.get(record.id))!.state, 'given');
+    // A callback without this browser's login state (forged or replayed) signs nobody in.
+    const forged = await page.request.get(`${t.url}${BASE}/callback?code=abc&state=xyz`);
+    assert.equal(forged.status(), 400);
+    assert.match(await forged.text(), /ログインできませんでした/);
   });
 
   it('signs out, and the pages then send the resident to sign in', async () => {

@@ -1,0 +1,89 @@
+/**
+ * Wiring for the portal entry: the consent pages with their OpenID sign-in, built from the module
+ * context once the identity provider runs.
+ *
+ * @example
+ *   // in the portal module's factory
+ *   const pages = mountConsentPortal(ctx, { client: { clientId, clientSecret } });
+ *   return { …, routers: [{ prefix: '/portal/consent', router: pages.handler }], start: pages.start };
+ *
+ * Without `client`, `start()` registers a fresh portal client with the identity provider (fine for
+ * development and tests; a deployment passes a configured one so every instance shares it).
+ */
+import { hkdfSync, randomBytes } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { ConsentServices } from '../../consent/index.ts';
+import { loadOrCreateDevSecret, type ModuleContext, ProblemError } from '../../core/index.ts';
+import type { IdpServices } from '../../idp/index.ts';
+import { consentPages } from './consent_pages.ts';
+import { createResidentSession } from './resident_session.ts';
+
+export interface ConsentPortalOptions {
+  /** Where the pages are mounted (default `/portal/consent`). */
+  base?: string;
+  client?: { clientId: string; clientSecret: string };
+}
+
+function sessionKey(ctx: ModuleContext): Buffer {
+  const encoded =
+    ctx.config.masterKey ??
+    loadOrCreateDevSecret(ctx.config.dataDir, 'master-key.b64', () => randomBytes(32).toString('base64'));
+  return Buffer.from(
+    hkdfSync(
+      'sha256',
+      Buffer.from(encoded.trim(), 'base64'),
+      Buffer.alloc(0),
+      'tsunagu/portal/consent-session',
+      32,
+    ),
+  );
+}
+
+export function mountConsentPortal(
+  ctx: ModuleContext,
+  options: ConsentPortalOptions = {},
+): { handler: RequestHandler; start(): Promise<void> } {
+  const base = options.base ?? '/portal/consent';
+  let pages: RequestHandler | undefined;
+  return {
+    handler: (req, res, next) =>
+      pages
+        ? pages(req, res, next)
+        : next(new ProblemError('not-ready', { detail: 'The portal is starting.' })),
+    async start() {
+      const idp = ctx.services['idp'] as IdpServices | undefined;
+      const consent = ctx.services['consent'] as ConsentServices | undefined;
+      if (!idp || !consent) throw new Error('the consent pages need the idp and consent modules before them');
+      const redirectUri = `${ctx.config.publicUrl}${base}/callback`;
+      let client = options.client;
+      if (!client) {
+        const created = await idp.clients.create(
+          {
+            name: '住民ポータル / Resident portal',
+            grantTypes: ['authorization_code'],
+            scopes: ['consent:self'],
+            redirectUris: [redirectUri],
+          },
+          'system:portal',
+        );
+        client = { clientId: created.client.clientId, clientSecret: created.clientSecret! };
+      }
+      const session = createResidentSession({
+        issuer: idp.issuer,
+        client,
+        redirectUri,
+        secret: sessionKey(ctx),
+        commonIdForSubject: (clientId, sub) => idp.accounts.commonIdForSubject(clientId, sub),
+        secureCookies: ctx.config.publicUrl.startsWith('https://'),
+        path: base,
+        now: ctx.now,
+      });
+      pages = consentPages({
+        consent,
+        session,
+        base,
+        serviceName: async (id) => (await idp.clients.get(id)).name,
+      });
+    },
+  };
+}
