@@ -357,6 +357,39 @@ describe('production configuration from the compose stack', () => {
   });
 });
 
+describe('docker/README.md', () => {
+  const guide = readFileSync(path.join(dockerDir, 'README.md'), 'utf8');
+
+  test('names every setting production refuses to start without', () => {
+    const worst = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u:password@db/tsunagu' });
+    const problems = unsafeDefaults(worst);
+    assert.equal(problems.length, 5);
+    for (const problem of problems) {
+      const name = /^[A-Z_]+/.exec(problem)?.[0];
+      assert.ok(name, problem);
+      assert.ok(guide.includes(`\`${name}\``), `${name} is in the guide`);
+    }
+  });
+
+  test('gives the backup and restore commands, TLS, scaling and external PostgreSQL', () => {
+    for (const text of [
+      'npm run tsunagu -- backup',
+      'npm run tsunagu -- restore',
+      'BACKUP_KEY',
+      'BACKUP_GENERATIONS',
+      'TRUSTED_PROXIES',
+      '--scale tsunagu=',
+      'DATABASE_URL_FILE',
+      'sh docker/init-secrets.sh',
+      'analytics-login.sh',
+    ]) {
+      assert.ok(guide.includes(text), text);
+    }
+    // Every service of the stack is described.
+    for (const name of SERVICES) assert.ok(guide.includes(`\`${name}\``), name);
+  });
+});
+
 describe('docker/entrypoint.sh', () => {
   const entrypoint = path.join(dockerDir, 'entrypoint.sh');
   const printEnv = [process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.env))'];
