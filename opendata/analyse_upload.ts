@@ -117,6 +117,13 @@ const UNMATCHED: DatasetDef = {
   columns: [],
 };
 
+/**
+ * 機種依存文字 (L1-08): NEC special characters of CP932 (circled and Roman numerals, ㈱ № ℡ ㍻ ㎝ …)
+ * and IBM extensions. Reported, never replaced: the file is what the city published.
+ */
+const PLATFORM_DEPENDENT =
+  /[\u2460-\u2473\u2160-\u2169\u2170-\u2179\u3231\u3232\u3239\u2116\u2121\u337b-\u337e\u3349-\u339e\u33a1\u33c4\u33cd\u32a4-\u32a8\u301d\u301f\u2252\u2261\u222b\u222e\u221a\u22a5\u2220\u221f\u22bf\u2235\u2229\u222a\uf929\uf9dc\ufa0e-\ufa2d\uffe2\uffe4\uff07\uff02]/;
+
 const LAT = { min: 20, max: 46 };
 const LON = { min: 122, max: 154 };
 const inJapan = (lat: number, lon: number) =>
@@ -275,7 +282,10 @@ async function analyseAs(options: AnalyseOptions, encoding: SourceEncoding): Pro
         continue;
       }
       const kind = col.def?.kind ?? 'text';
-      if (kind === 'text' && /[\r\n]/.test(raw)) add(line, col.header, 'csv.line-break-in-cell');
+      if (kind === 'text') {
+        if (/[\r\n]/.test(raw)) add(line, col.header, 'csv.line-break-in-cell');
+        if (PLATFORM_DEPENDENT.test(raw)) add(line, col.header, 'text.platform-dependent', { before: raw });
+      }
       const out = repairValue(kind, raw);
       if (out.error) {
         add(line, col.header, out.error, { before: raw });

@@ -62,6 +62,11 @@ export const RULES: Record<string, RuleText> = {
     ja: 'セル内に改行があります（L1-14）。そのまま登録します',
     en: 'Line break inside a cell (L1-14); kept as is',
   },
+  'text.platform-dependent': {
+    severity: 'warning',
+    ja: '機種依存文字があります（L1-08）。そのまま登録します',
+    en: 'Platform-dependent character (L1-08); kept as is',
+  },
   'required.missing': { severity: 'error', ja: '必須項目が空です', en: 'Required item is empty' },
   'schema.invalid': {
     severity: 'error',

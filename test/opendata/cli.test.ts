@@ -47,7 +47,7 @@ describe('opendata import command', () => {
     rowsValid: 3,
     rowsInvalid: 2,
     errors: 2,
-    warnings: 9,
+    warnings: 10,
     repairs: 7,
   };
 

@@ -68,6 +68,7 @@ describe('validation against the standard datasets', () => {
     assert.deepEqual(brief(r), [
       [3, null, 'csv.metadata-rows', '1,2', null],
       [3, '(16列目)', 'csv.trailing-empty-column', null, null],
+      [4, '設置位置', 'text.platform-dependent', '1階①ロビー', null],
       [4, '電話番号', 'phone.parentheses', '(028)632-2222', '028-632-2222'],
       [4, '開始時間', 'time.format', '8:30', '08:30'],
       [5, '都道府県コード又は市区町村コード', 'code6.leading-zero', '92011', '092011'],
