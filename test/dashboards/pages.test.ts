@@ -30,7 +30,8 @@ describe('dashboard pages in a browser', () => {
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
       .map((v) => v.id);
   };
-  const fitsWidth = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  const fitsWidth = () =>
+    page.evaluate('document.documentElement.scrollWidth <= window.innerWidth') as Promise<boolean>;
 
   before(async () => {
     f = await startDashboards();
