@@ -244,6 +244,10 @@ describe('docker/compose.yaml', () => {
       const { stdout } = await run('git', ['check-ignore', path.join('docker', secret.file)], { cwd: root });
       assert.ok(stdout.trim().length > 0, `${secret.file} is git-ignored`);
     }
+    for (const local of ['docker/tsunagu.env', 'docker/secrets/anything.pem']) {
+      const { stdout } = await run('git', ['check-ignore', local], { cwd: root });
+      assert.equal(stdout.trim(), local, `${local} is git-ignored`);
+    }
     // Nothing that looks like key material anywhere in the deployment files.
     for (const file of [
       'compose.yaml',
@@ -425,6 +429,17 @@ describe('docker/entrypoint.sh', () => {
     assert.equal(env.PGPASSWORD_FILE, undefined);
     assert.equal(env.JPKI_TRUST_ANCHORS_FILE, '/etc/jpki/anchors.pem', 'a path Tsunagu opens itself');
     assert.equal(env.JPKI_TRUST_ANCHORS, undefined);
+  });
+
+  test('reads every secret setting compose passes as a file', async () => {
+    const env: Record<string, string | undefined> = { PATH: process.env['PATH'] };
+    for (const name of FILE_SETTINGS) env[`${name}_FILE`] = secretFile(name, `value of ${name}\n`);
+    const { stdout } = await run(entrypoint, printEnv, { env });
+    const seen = JSON.parse(stdout);
+    for (const name of FILE_SETTINGS) {
+      assert.equal(seen[name], `value of ${name}`);
+      assert.equal(seen[`${name}_FILE`], undefined);
+    }
   });
 
   test('refuses a setting given twice, a missing file and an empty file', async () => {
