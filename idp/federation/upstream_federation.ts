@@ -34,10 +34,15 @@ export interface UpstreamConfig {
   scope?: string;
   /** Development and tests only: allow an http:// issuer. */
   allowHttp?: boolean;
+  /**
+   * Assurance mapping: the upstream ID token's `acr` → our acr. Unmapped or absent values give
+   * `urn:tsunagu:acr:federated`, the lowest level.
+   */
+  acrMap?: Record<string, string>;
 }
 
 export type FederationOutcome =
-  | { ok: true; commonId: string; created: boolean }
+  | { ok: true; commonId: string; created: boolean; acr: string }
   | { ok: false; code: 'UPSTREAM_ERROR' | 'REVIEW' | 'STATE' };
 
 export interface Federation {
@@ -51,6 +56,7 @@ export interface Federation {
 }
 
 const STATE_TTL_MS = 10 * 60_000;
+const FEDERATED_ACR = 'urn:tsunagu:acr:federated';
 const LINK_LOCK = 0x69646d6b; // the identity-proofing lock: one linker at a time
 
 interface UpstreamClaims {
@@ -115,11 +121,8 @@ export function createFederation(options: {
     return found;
   };
 
-  const link = (
-    u: UpstreamConfig,
-    sub: string,
-    profile: VerifiedProfile | null,
-  ): Promise<FederationOutcome> =>
+  type Linked = { ok: true; commonId: string; created: boolean } | { ok: false; code: 'REVIEW' };
+  const link = (u: UpstreamConfig, sub: string, profile: VerifiedProfile | null): Promise<Linked> =>
     db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [LINK_LOCK]);
       const { rows } = await tx.query<{ common_id: string }>(
@@ -231,9 +234,11 @@ export function createFederation(options: {
             expectedNonce: row.nonce,
             idTokenExpected: true,
           });
-          const sub = tokens.claims()!.sub;
-          const info = await oidc.fetchUserInfo(config, tokens.access_token, sub);
-          outcome = await link(u, sub, profileFrom(info, u.issuer, sub, now()));
+          const claims = tokens.claims()!;
+          const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+          const linked = await link(u, claims.sub, profileFrom(info, u.issuer, claims.sub, now()));
+          const acr = u.acrMap?.[String(claims['acr'] ?? '')] ?? FEDERATED_ACR;
+          outcome = linked.ok ? { ...linked, acr } : linked;
         } catch {
           outcome = { ok: false, code: 'UPSTREAM_ERROR' };
         }

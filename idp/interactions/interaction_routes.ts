@@ -501,7 +501,7 @@ ${extra ? `<ul>${extra}</ul>` : ''}
     const outcome = await federation.result(found.d.uid, String(req.query['state'] ?? ''));
     if (
       outcome.ok &&
-      !meetsAcr(ACR.federated, await options.minimumAcrOf(String(found.d.params['client_id'])))
+      !meetsAcr(outcome.acr, await options.minimumAcrOf(String(found.d.params['client_id'])))
     ) {
       return res
         .status(403)
@@ -518,7 +518,7 @@ ${extra ? `<ul>${extra}</ul>` : ''}
       .interactionFinished(
         req,
         res,
-        { login: { accountId: outcome.commonId, acr: ACR.federated, amr: ['fed'], remember: true } },
+        { login: { accountId: outcome.commonId, acr: outcome.acr, amr: ['fed'], remember: true } },
         { mergeWithLastSubmission: false },
       );
   });

@@ -95,6 +95,8 @@ describe('federation between two providers', () => {
       issuer: d.issuer,
       clientId: uAtD.clientId,
       privateKey: { key: keys.privateKey as unknown as oidc.CryptoKey, kid: 'u-1' },
+      // U's operator accepts D's signature-level verification as card-auth level here.
+      acrMap: { 'urn:tsunagu:acr:jpki-sign': 'urn:tsunagu:acr:jpki-auth' },
       allowHttp: true,
     });
 
@@ -221,7 +223,7 @@ describe('federation between two providers', () => {
       pkceCodeVerifier: a.codeVerifier,
       expectedState: a.state,
     });
-    assert.equal(tokens.claims()?.['acr'], 'urn:tsunagu:acr:federated');
+    assert.equal(tokens.claims()?.['acr'], 'urn:tsunagu:acr:jpki-auth');
     const info = await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub);
     assert.equal(info.name, HANAKO.name);
     assert.equal(info.birthdate, '1990-05-05');
