@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { BI_ROLE, BI_TABLES } from '../../dashboards/index.ts';
-import { type Fixture, startDashboards } from './fixtures.ts';
+import { BI_TABLES } from '../../dashboards/index.ts';
+import { enableBiLogin, type Fixture, startDashboards } from './fixtures.ts';
 
 describe('read-only role for BI tools', () => {
   let f: Fixture;
@@ -13,12 +13,7 @@ describe('read-only role for BI tools', () => {
     await f.t.platform.db.query(
       `INSERT INTO analytics.points_kpi_daily VALUES ('2026-04-01', 'saijo-lsp', 12, 1, 12, 1200, 120, 0)`,
     );
-    // A deployment gives the role LOGIN and a password once (README); the test does the same.
-    await f.t.platform.db.query(`ALTER ROLE ${BI_ROLE} WITH LOGIN PASSWORD 'bi-test-password'`);
-    const url = new URL(f.t.databaseUrl);
-    url.username = BI_ROLE;
-    url.password = 'bi-test-password';
-    bi = new pg.Client({ connectionString: url.toString() });
+    bi = new pg.Client({ connectionString: await enableBiLogin(f) });
     await bi.connect();
   });
   after(async () => {

@@ -7,7 +7,7 @@
 
 import { createBrokerModule } from '../../broker/index.ts';
 import { createCoreModule } from '../../core/index.ts';
-import { createDashboardsModule, type DashboardsServices } from '../../dashboards/index.ts';
+import { BI_ROLE, createDashboardsModule, type DashboardsServices } from '../../dashboards/index.ts';
 import { createPointsModule, type PointsService } from '../../points/index.ts';
 import { startTestPlatform, staticTokens, type TestPlatform } from '../support/platform.ts';
 
@@ -87,3 +87,26 @@ export async function seedPoints(f: Fixture): Promise<void> {
   for (const resident of residents.slice(0, 10)) await pay(resident, 'm1', 5);
   f.clock.now = new Date('2026-04-04T03:00:00Z');
 }
+
+/**
+ * Gives the (cluster-wide) BI role LOGIN and a password, as a deployment does once, and returns
+ * this test database's URL for it. Test files share the cluster, so all use the same password and
+ * retry when another file alters the role at the same moment.
+ */
+export async function enableBiLogin(f: Fixture): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await f.t.platform.db.query(`ALTER ROLE ${BI_ROLE} WITH LOGIN PASSWORD '${BI_PASSWORD}'`);
+      break;
+    } catch (error) {
+      if (attempt >= 5 || !/concurrently updated/.test(String(error))) throw error;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const url = new URL(f.t.databaseUrl);
+  url.username = BI_ROLE;
+  url.password = BI_PASSWORD;
+  return url.toString();
+}
+
+export const BI_PASSWORD = 'bi-test-password';
