@@ -29,6 +29,7 @@ export function adminPageHtml(): string {
   h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
   label { display: block; font-weight: 600; margin-top: .75rem; }
   .en { font-weight: 400; color: #444; font-size: .9em; }
+  button .en { color: inherit; }
   input, select, textarea, button { font: inherit; padding: .5rem; min-height: 44px; box-sizing: border-box; max-width: 100%; }
   input[type=text], input[type=password], input[type=number], select, textarea { width: 100%; }
   button { margin-top: 1rem; background: #0b57d0; color: #fff; border: 0; border-radius: 6px; padding: .6rem 1.2rem; cursor: pointer; }
@@ -37,6 +38,7 @@ export function adminPageHtml(): string {
   .table-wrap { overflow-x: auto; } table { border-collapse: collapse; font-size: .9rem; }
   th, td { border: 1px solid #bbb; padding: .25rem .5rem; text-align: left; vertical-align: top; }
   .error { color: #b3261e; } .warning { color: #7a4f00; } .changed { background: #fff3c4; }
+  .table-wrap:focus-visible, pre:focus-visible { outline: 3px solid #f4b400; }
   pre { background: #f4f4f4; padding: .5rem; overflow-x: auto; font-size: .8rem; }
   [hidden] { display: none !important; }
 </style>
@@ -78,7 +80,7 @@ export function adminPageHtml(): string {
     <input id="entityType" type="text" pattern="[A-Za-z][A-Za-z0-9]{0,63}" placeholder="BicycleParking">
     <label for="customTitle">データセット名 <span class="en">/ Dataset title</span></label>
     <input id="customTitle" type="text">
-    <div class="table-wrap"><table id="mapping-table"><thead><tr><th scope="col">列 / column</th><th scope="col">属性名 / attribute</th><th scope="col">種類 / kind</th></tr></thead><tbody></tbody></table></div>
+    <div class="table-wrap" tabindex="0" role="region" aria-label="列の対応 / Column mapping"><table id="mapping-table"><thead><tr><th scope="col">列 / column</th><th scope="col">属性名 / attribute</th><th scope="col">種類 / kind</th></tr></thead><tbody></tbody></table></div>
     <label for="idColumn">ID の列 <span class="en">/ ID column</span></label><select id="idColumn"></select>
     <label for="latColumn">緯度の列 <span class="en">/ Latitude column</span></label><select id="latColumn"></select>
     <label for="lonColumn">経度の列 <span class="en">/ Longitude column</span></label><select id="lonColumn"></select>
@@ -87,13 +89,13 @@ export function adminPageHtml(): string {
   <button type="button" id="reanalyse">上の設定で再検証 <span class="en">/ Validate again with the settings above</span></button>
   <button type="button" id="download-report">検証結果をCSVでダウンロード <span class="en">/ Download report (CSV)</span></button>
   <h2>指摘事項 <span class="en">/ Issues</span></h2>
-  <div class="table-wrap"><table id="issues"><thead><tr><th scope="col">行</th><th scope="col">列</th><th scope="col">重要度</th><th scope="col">内容</th><th scope="col">変更前 → 変更後</th></tr></thead><tbody></tbody></table></div>
+  <div class="table-wrap" tabindex="0" role="region" aria-label="指摘事項 / Issues"><table id="issues"><thead><tr><th scope="col">行</th><th scope="col">列</th><th scope="col">重要度</th><th scope="col">内容</th><th scope="col">変更前 → 変更後</th></tr></thead><tbody></tbody></table></div>
   <h2>先頭行のプレビュー <span class="en">/ Preview (original → normalised)</span></h2>
-  <div class="table-wrap"><table id="preview"></table></div>
+  <div class="table-wrap" tabindex="0" role="region" aria-label="プレビュー / Preview"><table id="preview"></table></div>
   <h2>位置 <span class="en">/ Map of points</span></h2>
   <div id="map"></div>
   <h2>NGSIv2 エンティティ <span class="en">/ Entities</span></h2>
-  <pre id="entities"></pre>
+  <pre id="entities" tabindex="0" aria-label="NGSIv2 エンティティ / Entities"></pre>
   <h2>登録済みデータとの差分 <span class="en">/ Difference from the registered dataset</span></h2>
   <p id="diff"></p>
   <form id="confirm-form">

@@ -1,12 +1,26 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { send } from '../support/http.ts';
 import { startTestPlatform, staticTokens, type TestPlatform } from '../support/platform.ts';
 import { LEGACY_AED, sjis } from './fixtures.ts';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Serious or critical WCAG violations axe-core finds on the page as it is now. */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  const result = (await page.evaluate(
+    'axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"], resultTypes: ["violations"] })',
+  )) as { violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> };
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
 
 describe('open data upload page in a browser', () => {
   let t: TestPlatform;
@@ -38,7 +52,9 @@ describe('open data upload page in a browser', () => {
   it('upload → progress → report and preview → confirm → entities visible through /v2/entities (phone size)', async () => {
     const file = path.join(dir, '092011_aed.csv');
     writeFileSync(file, sjis(LEGACY_AED));
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    // bypassCSP only lets the test inject axe-core; the page itself runs under the platform's CSP.
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true });
+    const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => {
@@ -48,6 +64,7 @@ describe('open data upload page in a browser', () => {
     await page.goto(`${t.url}/admin/opendata`);
     assert.equal(await page.getAttribute('html', 'lang'), 'ja');
     assert.equal(await page.title(), 'オープンデータ登録 / Open data upload — Tsunagu');
+    assert.deepEqual(await axeViolations(page), []);
 
     await page.getByLabel('アクセストークン').fill('staff');
     await page.getByLabel('CSVファイル（200MBまで）').setInputFiles(file);
@@ -75,6 +92,7 @@ describe('open data upload page in a browser', () => {
       /見出し行を3行目と判定し、1・2行目を読み飛ばしました/,
     );
     assert.deepEqual(await send(`${t.url}/v2/entities?type=AED`).then((r) => r.body), []);
+    assert.deepEqual(await axeViolations(page), [], 'report, preview and confirmation form');
     await page.getByText('新規 3件・変更 0件・変更なし 0件・今回のファイルにない 0件').waitFor();
 
     await page.getByLabel('タイトル').fill('宇都宮市AED');
@@ -90,7 +108,7 @@ describe('open data upload page in a browser', () => {
     const width = await page.evaluate<number>('document.documentElement.scrollWidth');
     assert.ok(width <= 390, `page scrolls horizontally on a phone (${width}px)`);
     assert.deepEqual(errors, []);
-    await page.close();
+    await context.close();
   });
 
   it('offers a stray leading _id column as a choice and validates again without it', async () => {
