@@ -75,6 +75,7 @@ describe('open data upload page in a browser', () => {
       100,
     );
 
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered line breaks between dt and dd are asserted.
     const summary = await page.locator('#summary').innerText();
     assert.match(summary, /shift_jis/);
     assert.match(summary, /AED設置箇所一覧 \(aed, 一致度 score 1\)/);
