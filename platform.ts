@@ -130,7 +130,8 @@ export async function createPlatform(options: PlatformOptions = {}): Promise<Pla
     if (options.migrate !== false) await migrate(db, migrations, logger);
 
     for (const module of modules)
-      for (const r of module.routers) http.mount(r.prefix, r.router, { parseBody: r.parseBody ?? true });
+      for (const r of module.routers)
+        http.mount(r.prefix, r.router, { parseBody: r.parseBody ?? true, rateLimit: r.rateLimit ?? true });
     http.registry.register('', { method: 'get', path: '/openapi.json', summary: 'This OpenAPI document' });
     http.app.get('/openapi.json', (_req, res) => {
       res.json(http.registry.openApi({ title: 'Tsunagu', version: '0.1.0', serverUrl: config.publicUrl }));

@@ -111,8 +111,9 @@ export function brokerModule(overrides: Partial<BrokerSettings> = {}): ModuleFac
       name: 'broker',
       migrations: brokerMigrations,
       routers: [
-        { prefix: '/version', router: broker.nodeHandler, parseBody: false },
-        { prefix: '/v2', router: broker.nodeHandler, parseBody: false },
+        // Orion has no rate limit; its clients (IoT agents, batch loaders) must not meet one here either.
+        { prefix: '/version', router: broker.nodeHandler, parseBody: false, rateLimit: false },
+        { prefix: '/v2', router: broker.nodeHandler, parseBody: false, rateLimit: false },
       ],
       services: {
         client: (scope = {}) =>

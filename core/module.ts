@@ -45,8 +45,16 @@ export interface ModuleContext {
 export interface TsunaguModule<S = unknown> {
   name: string;
   migrations: ModuleMigrations | null;
-  /** Mounted in order; `parseBody: false` leaves request bodies unparsed for the router to read. */
-  routers: Array<{ prefix: string; router: Router | RequestHandler; parseBody?: boolean }>;
+  /**
+   * Mounted in order; `parseBody: false` leaves request bodies unparsed for the router to read,
+   * `rateLimit: false` exempts the router from the platform's per-client rate limit.
+   */
+  routers: Array<{
+    prefix: string;
+    router: Router | RequestHandler;
+    parseBody?: boolean;
+    rateLimit?: boolean;
+  }>;
   services: S;
   /** Runs after migrations, before the server listens (timers, workers). */
   start?(): Promise<void>;

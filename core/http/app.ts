@@ -33,9 +33,14 @@ export interface HttpApp {
   registry: RouteRegistry;
   /**
    * Mounts a router under a prefix, before the 404/405 and error handlers. With `parseBody: false`
-   * the platform's JSON and form parsers leave requests under the prefix untouched.
+   * the platform's JSON and form parsers leave requests under the prefix untouched; with
+   * `rateLimit: false` the per-client rate limit does not apply to them.
    */
-  mount(prefix: string, router: Router | RequestHandler, options?: { parseBody?: boolean }): void;
+  mount(
+    prefix: string,
+    router: Router | RequestHandler,
+    options?: { parseBody?: boolean; rateLimit?: boolean },
+  ): void;
   /** Installs the 404/405 and error handlers; call once, after every mount. */
   seal(): void;
 }
@@ -154,6 +159,11 @@ export function createHttpApp(
       maxAge: 600,
     }),
   );
+  // Routers mounted with `rateLimit: false` (the NGSIv2 broker, which Orion clients expect unthrottled)
+  // skip the per-client limit.
+  const unlimitedPrefixes: string[] = [];
+  const under = (prefixes: string[], path: string) =>
+    prefixes.some((p) => path === p || path.startsWith(`${p}/`));
   app.use(
     rateLimit({
       windowMs: 60_000,
@@ -161,7 +171,7 @@ export function createHttpApp(
       standardHeaders: 'draft-8',
       legacyHeaders: false,
       keyGenerator: rateLimitKey,
-      skip: (req) => req.path === '/healthz' || req.path === '/readyz',
+      skip: (req) => req.path === '/healthz' || req.path === '/readyz' || under(unlimitedPrefixes, req.path),
       handler: (_req, _res, next, options) =>
         next(
           new ProblemError('rate-limited', {
@@ -173,7 +183,7 @@ export function createHttpApp(
   );
   // Routers mounted with `parseBody: false` (the OpenID provider, the NGSIv2 broker) read bodies themselves.
   const rawPrefixes: string[] = [];
-  const isRaw = (path: string) => rawPrefixes.some((p) => path === p || path.startsWith(`${p}/`));
+  const isRaw = (path: string) => under(rawPrefixes, path);
   const json = express.json({ limit: config.bodyLimit, strict: true });
   const form = express.urlencoded({ limit: config.bodyLimit, extended: false });
   app.use((req, res, next) => (isRaw(req.path) ? next() : json(req, res, next)));
@@ -186,6 +196,7 @@ export function createHttpApp(
     mount(prefix, router, options = {}) {
       if (sealed) throw new Error('cannot mount after seal()');
       if (options.parseBody === false) rawPrefixes.push(prefix);
+      if (options.rateLimit === false) unlimitedPrefixes.push(prefix);
       app.use(prefix, router);
     },
     seal() {

@@ -175,11 +175,20 @@ describe('HTTP stack', () => {
   });
 });
 
+/** A router mounted with `rateLimit: false`, as the NGSIv2 broker is. */
+const unlimitedModule: ModuleFactory = (ctx) => {
+  const { router, route } = ctx.http.createRouter('/open');
+  route({ method: 'get', path: '/', summary: 'Never rate limited' }, (_req, res) => {
+    res.json({ ok: true });
+  });
+  return { name: 'open', migrations: null, routers: [{ prefix: '/open', router, rateLimit: false }], services: {} };
+};
+
 describe('rate limiting', () => {
   let t: TestPlatform;
   before(async () => {
     t = await startTestPlatform({
-      modules: [createCoreModule, notesModule],
+      modules: [createCoreModule, notesModule, unlimitedModule],
       env: { RATE_LIMIT_PER_MINUTE: '3' },
     });
   });
@@ -200,6 +209,10 @@ describe('rate limiting', () => {
   it('counts each bearer token as its own client', async () => {
     const res = await send(`${t.url}/api/notes/1`, { headers: { authorization: 'Bearer another-client' } });
     assert.equal(res.status, 200);
+  });
+
+  it('exempts routers mounted with rateLimit: false', async () => {
+    for (let i = 0; i < 5; i++) assert.equal((await send(`${t.url}/open`)).status, 200);
   });
 
   it('never limits health checks', async () => {
