@@ -1,6 +1,8 @@
 /** Superset provisioning against the contract test double (Superset 4.1 REST API) and the real BI role. */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { BI_ROLE, BI_TABLES } from '../../dashboards/index.ts';
 import {
   PINNED_SUPERSET_VERSION,
@@ -136,5 +138,26 @@ describe('Superset provisioning', () => {
       '400 Bad Request: The CSRF session token is missing.',
     );
     assert.equal(superset.databases.length, 1);
+  });
+
+  it('`npm run dashboards -- superset provision` reports what exists (second run: nothing new)', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['dashboards/cli.ts', 'superset', 'provision'],
+      {
+        env: {
+          PATH: process.env['PATH'],
+          SUPERSET_URL: superset.url,
+          SUPERSET_USERNAME: 'admin',
+          SUPERSET_PASSWORD: 'admin-pw',
+          DASHBOARDS_BI_URL: biUrl,
+        },
+      },
+    );
+    assert.equal(
+      stdout,
+      `Superset ${PINNED_SUPERSET_VERSION} API: database 1 updated\n` +
+        superset.datasets.map((d) => `  dataset ${d.id} analytics.${d.table_name} exists\n`).join(''),
+    );
   });
 });
