@@ -422,7 +422,7 @@ export function createOpendataService(ctx: ModuleContext) {
     async recoverInterrupted(): Promise<void> {
       await ctx.db.query(
         `UPDATE opendata.uploads SET status = 'analysed',
-           registration = registration || '{"error": "interrupted"}'::jsonb WHERE status = 'registering'`,
+           registration = COALESCE(registration, '{}'::jsonb) || '{"error": "interrupted"}'::jsonb WHERE status = 'registering'`,
       );
     },
 

@@ -385,6 +385,57 @@ describe('open data upload API', () => {
     assert.equal(status, 413);
   });
 
+  it('audits every administrative step, with ids and counts only', async () => {
+    const { rows } = await t.platform.db.query<{
+      actor: string;
+      action: string;
+      target: string;
+      details: object;
+    }>(
+      `SELECT actor, action, target, details FROM core.audit_log WHERE action LIKE 'opendata.%' ORDER BY seq`,
+    );
+    const actions = rows.map((r) => r.action);
+    for (const a of [
+      'opendata.upload.create',
+      'opendata.upload.register',
+      'opendata.dataset.publish',
+      'opendata.dataset.unpublish',
+      'opendata.upload.reanalyse',
+    ]) {
+      assert.ok(actions.includes(a), a);
+    }
+    assert.ok(rows.every((r) => r.actor === 'client:staff-1'));
+    const register = rows.find(
+      (r) => r.action === 'opendata.upload.register' && r.target === 'opendata-dataset:092011-aed',
+    );
+    assert.deepEqual(Object.keys(register!.details).sort(), ['deleted', 'entities', 'upload', 'version']);
+    assert.ok(!JSON.stringify(rows).includes('宇都宮市役所'), 'no cell values in the audit log');
+  });
+
+  it('an upload left registering by a stopped process can be confirmed again after restart', async () => {
+    const res = await upload(sjis(LEGACY_AED), 'fileName=again.csv');
+    const id = res.body.id;
+    await t.platform.db.query(`UPDATE opendata.uploads SET status = 'registering' WHERE id = $1`, [id]);
+    const busy = await send(`${t.url}/api/opendata/uploads/${id}/confirm`, {
+      method: 'POST',
+      headers: ADMIN,
+      body: {},
+    });
+    assert.equal(busy.status, 409);
+    assert.equal(busy.body.code, 'opendata-registering');
+    const service = t.platform.services['opendata'] as { recoverInterrupted(): Promise<void> };
+    await service.recoverInterrupted();
+    const after = await send(`${t.url}/api/opendata/uploads/${id}`, { headers: ADMIN });
+    assert.deepEqual([after.body.status, after.body.registration.error], ['analysed', 'interrupted']);
+    const again = await send(`${t.url}/api/opendata/uploads/${id}/confirm`, {
+      method: 'POST',
+      headers: ADMIN,
+      body: { datasetId: '092011-aed' },
+    });
+    assert.equal(again.status, 202);
+    assert.equal((await settled(id)).registration.version, 3);
+  });
+
   it('serves the column dictionary and JSON Schemas publicly', async () => {
     const res = await send(`${t.url}/api/opendata/schemas`);
     assert.equal(res.status, 200);
