@@ -1,9 +1,11 @@
 /** The read-only role BI tools log in with: reads the aggregate tables, writes nothing, sees nothing else. */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import pg from 'pg';
-import { BI_TABLES } from '../../dashboards/index.ts';
-import { enableBiLogin, type Fixture, startDashboards } from './fixtures.ts';
+import { BI_ROLE, BI_TABLES } from '../../dashboards/index.ts';
+import { BI_PASSWORD, enableBiLogin, type Fixture, startDashboards } from './fixtures.ts';
 
 describe('read-only role for BI tools', () => {
   let f: Fixture;
@@ -53,5 +55,22 @@ describe('read-only role for BI tools', () => {
     assert.equal(await errorCode('SELECT * FROM analytics.publication'), '42501');
     assert.equal(await errorCode('SELECT * FROM points.journal'), '42501');
     assert.equal(await errorCode('SELECT * FROM core.audit_log'), '42501');
+  });
+
+  it('`npm run dashboards -- bi login` gives the role LOGIN with the configured password', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['dashboards/cli.ts', 'bi', 'login'], {
+      env: { ...f.t.env, PATH: process.env['PATH'], DASHBOARDS_BI_PASSWORD: BI_PASSWORD },
+    });
+    assert.equal(stdout, `${BI_ROLE} can log in (read-only, analytics schema)\n`);
+    // Other test files share the cluster-wide role, so it is never switched off here; logging in
+    // with the command's password is the check.
+    const url = new URL(f.t.databaseUrl);
+    url.username = BI_ROLE;
+    url.password = BI_PASSWORD;
+    const again = new pg.Client({ connectionString: url.toString() });
+    await again.connect();
+    const { rows } = await again.query<{ ro: string }>('SHOW default_transaction_read_only');
+    await again.end();
+    assert.equal(rows[0]!.ro, 'on');
   });
 });
