@@ -9,6 +9,7 @@ import { createDashboardsModule } from './dashboards/index.ts';
 import { createIdpModule } from './idp/index.ts';
 import { createOpendataModule } from './opendata/index.ts';
 import { createPointsModule } from './points/index.ts';
+import { createPortalModule } from './portal/index.ts';
 
 export const MODULES: readonly ModuleFactory[] = [
   createCoreModule,
@@ -18,4 +19,5 @@ export const MODULES: readonly ModuleFactory[] = [
   createBrokerModule,
   createOpendataModule,
   createDashboardsModule,
+  createPortalModule,
 ];

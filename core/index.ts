@@ -28,6 +28,7 @@ export { createHttpApp } from './http/app.ts';
 export { defineProblem, listProblems, ProblemError, problemType } from './http/problem.ts';
 export type { JsonSchema, ModuleRouter, RouteSpec } from './http/routes.ts';
 export { RouteRegistry } from './http/routes.ts';
+export { deriveKey, masterKey, openWith, sealWith } from './keys.ts';
 export type { Logger } from './logger.ts';
 export { createLogger, PERSONAL_FIELDS } from './logger.ts';
 export type { PlatformMetrics, Registry } from './metrics.ts';
