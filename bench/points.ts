@@ -72,6 +72,9 @@ async function load(op: (n: number) => Promise<void>, seconds = SECONDS) {
 }
 
 const rand = (n: number) => Math.floor(Math.random() * n);
+const started = performance.now();
+const progress = (step: string) =>
+  process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${step}\n`);
 const resident = () => `r${rand(RESIDENTS)}`;
 const spreadMerchant = () => `m${rand(MERCHANTS)}`;
 const hotMerchant = () => (Math.random() < 0.5 ? 'm0' : `m${1 + rand(MERCHANTS - 1)}`);
@@ -93,6 +96,7 @@ try {
     idempotency: { scope: 'staff', key: 'fund' },
     actor: STAFF,
   });
+  progress('merchants registered');
   const csv = ['resident,amount', ...Array.from({ length: RESIDENTS }, (_, i) => `r${i},10000000`)].join(
     '\n',
   );
@@ -111,6 +115,7 @@ try {
     'resident,amount',
     ...Array.from({ length: 100_000 }, (_, i) => `b${i},${1 + (i % 500)}`),
   ].join('\n');
+  progress('10k bulk grant done');
   const t1 = performance.now();
   await points.grantBulk({
     currency: 'bench',
@@ -121,6 +126,7 @@ try {
     actor: STAFF,
   });
   const bulk100kMs = performance.now() - t1;
+  progress('100k bulk grant done');
   // merchant accounts exist from their first payment; create them all up front
   for (let m = 0; m < MERCHANTS; m++)
     await points.pay({
@@ -161,6 +167,7 @@ try {
     await db.query(rawSql, [rand(RESIDENTS), RESIDENTS + 1 + Number(merchant().slice(1))]);
   };
 
+  progress('setup done');
   await load(payment(spreadMerchant), 2); // warm-up
   const spread = await load(payment(spreadMerchant));
   const hot = await load(payment(hotMerchant));

@@ -6,6 +6,7 @@ import { CAMPAIGNS_SQL } from './004_campaigns.ts';
 import { EXPIRY_NOTICES_SQL } from './005_expiry_notices.ts';
 import { PAY_FAST_PATH_SQL } from './006_pay_fast_path.ts';
 import { BULK_GRANT_SQL } from './007_bulk_grant_locking.ts';
+import { INVARIANTS_SQL } from './008_set_based_invariants.ts';
 
 export const pointsMigrations: ModuleMigrations = {
   module: 'points',
@@ -18,5 +19,6 @@ export const pointsMigrations: ModuleMigrations = {
     { id: '005_expiry_notices', sql: EXPIRY_NOTICES_SQL },
     { id: '006_pay_fast_path', sql: PAY_FAST_PATH_SQL },
     { id: '007_bulk_grant_locking', sql: BULK_GRANT_SQL },
+    { id: '008_set_based_invariants', sql: INVARIANTS_SQL },
   ],
 };
