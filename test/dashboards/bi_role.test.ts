@@ -69,7 +69,9 @@ describe('read-only role for BI tools', () => {
     url.password = BI_PASSWORD;
     const again = new pg.Client({ connectionString: url.toString() });
     await again.connect();
-    const { rows } = await again.query<{ ro: string }>('SHOW default_transaction_read_only');
+    const { rows } = await again.query<{ ro: string }>(
+      "SELECT current_setting('default_transaction_read_only') AS ro",
+    );
     await again.end();
     assert.equal(rows[0]!.ro, 'on');
   });
