@@ -34,6 +34,18 @@ const platform = await createPlatform({
 });
 const points = platform.services['points'] as PointsService;
 const db = platform.db;
+let cleaned: Promise<void> | undefined;
+const cleanup = () =>
+  (cleaned ??= (async () => {
+    await platform.stop();
+    await pg.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  })());
+// A timeout or Ctrl-C must not leave the throwaway PostgreSQL running.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    void cleanup().finally(() => process.exit(130));
+  });
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
@@ -198,7 +210,5 @@ try {
   console.log(`  invariant check: ${total} violation(s) ${JSON.stringify(violations)}`);
   if (total !== 0 || spread.failures || hot.failures) process.exitCode = 1;
 } finally {
-  await platform.stop();
-  await pg.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await cleanup();
 }

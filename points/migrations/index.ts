@@ -7,6 +7,7 @@ import { EXPIRY_NOTICES_SQL } from './005_expiry_notices.ts';
 import { PAY_FAST_PATH_SQL } from './006_pay_fast_path.ts';
 import { BULK_GRANT_SQL } from './007_bulk_grant_locking.ts';
 import { INVARIANTS_SQL } from './008_set_based_invariants.ts';
+import { CHEAPER_BALANCE_CHECK_SQL } from './009_cheaper_balance_check.ts';
 
 export const pointsMigrations: ModuleMigrations = {
   module: 'points',
@@ -20,5 +21,6 @@ export const pointsMigrations: ModuleMigrations = {
     { id: '006_pay_fast_path', sql: PAY_FAST_PATH_SQL },
     { id: '007_bulk_grant_locking', sql: BULK_GRANT_SQL },
     { id: '008_set_based_invariants', sql: INVARIANTS_SQL },
+    { id: '009_cheaper_balance_check', sql: CHEAPER_BALANCE_CHECK_SQL },
   ],
 };
