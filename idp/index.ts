@@ -188,6 +188,13 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
   const mayReceiveVerifiedClaims = async (clientId: string) =>
     (await clients.cached(clientId))?.verifiedClaims === true;
 
+  async function rotateSigningKeys(actor: string): Promise<string[]> {
+    const kids = await keys.rotate();
+    await audit.record({ actor, action: 'idp.keys.rotate', target: 'idp:signing-keys', details: { kids } });
+    await build();
+    return kids;
+  }
+
   let keyVersion = '';
   const build = async () => {
     keyVersion = await keys.version();
@@ -220,7 +227,7 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
     runWithRequest({ ip: req.ip }, () => handle(req, res));
   };
 
-  const admin = clientAdminRoutes(ctx, clients);
+  const admin = clientAdminRoutes(ctx, clients, (actor) => rotateSigningKeys(actor));
   const links = createLinkChanges({ db, audit, sealer, accounts, now });
   const proofing = createIdentityProofing({
     db,
@@ -277,17 +284,7 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
       links,
       staff,
       provider: running,
-      async rotateSigningKeys(actor) {
-        const kids = await keys.rotate();
-        await audit.record({
-          actor,
-          action: 'idp.keys.rotate',
-          target: 'idp:signing-keys',
-          details: { kids },
-        });
-        await build();
-        return kids;
-      },
+      rotateSigningKeys,
     },
     tokenVerifier: createTokenVerifier({
       db,

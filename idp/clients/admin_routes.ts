@@ -61,7 +61,13 @@ const params = {
 
 export const CLIENTS_SCOPE = 'idp:clients';
 
-export function clientAdminRoutes(ctx: ModuleContext, clients: ClientRegistry): ModuleRouter {
+export const KEYS_SCOPE = 'idp:keys';
+
+export function clientAdminRoutes(
+  ctx: ModuleContext,
+  clients: ClientRegistry,
+  rotateKeys: (actor: string) => Promise<string[]>,
+): ModuleRouter {
   const admin = ctx.http.createRouter('/api/admin/idp');
   const guard = [ctx.http.adminOnly, ctx.http.requireToken([CLIENTS_SCOPE])];
   const security = { bearer: [CLIENTS_SCOPE] };
@@ -137,6 +143,20 @@ export function clientAdminRoutes(ctx: ModuleContext, clients: ClientRegistry): 
     ...guard,
     async (req, res) => {
       res.json(await clients.disable(String(req.params['clientId']), actor(req)));
+    },
+  );
+  admin.route(
+    {
+      method: 'post',
+      path: '/keys/rotate',
+      summary: 'Add fresh OpenID signing keys (the current ones stay published)',
+      tags,
+      security: { bearer: [KEYS_SCOPE] },
+    },
+    ctx.http.adminOnly,
+    ctx.http.requireToken([KEYS_SCOPE]),
+    async (req, res) => {
+      res.json({ kids: await rotateKeys(actor(req)) });
     },
   );
   return admin;

@@ -78,10 +78,10 @@ describe('partner clients: client credentials, introspection, revocation, token 
       headers: { authorization: `Bearer ${tokens.access_token}` },
     });
     assert.equal(res.status, 200);
-    assert.deepEqual(
-      res.body.clients.map((c: { clientId: string }) => c.clientId),
-      [admin.clientId],
-    );
+    // Other modules may register their own clients (the resident portal does) — ours is listed.
+    const listed = res.body.clients.map((c: { clientId: string }) => c.clientId);
+    assert.ok(listed.includes(admin.clientId));
+    assert.equal(listed.length, (await t.idp.clients.list()).length);
     assert.equal(JSON.stringify(res.body).includes(admin.clientSecret), false);
   });
 
@@ -324,7 +324,17 @@ describe('provider state and keys live in PostgreSQL', () => {
       const jwks2 = (await send(`${t.issuer}/jwks`)).body.keys.map((k: { kid: string }) => k.kid);
       assert.deepEqual(jwks2, jwks1);
 
-      const fresh = await t.idp.rotateSigningKeys('test');
+      const keysAdmin = await addClient(t, { grantTypes: ['client_credentials'], scopes: ['idp:keys'] });
+      const keysToken = (
+        await oidc.clientCredentialsGrant(await relyingParty(t, keysAdmin), { scope: 'idp:keys' })
+      ).access_token;
+      const rotated = await send(`${t.url}/api/admin/idp/keys/rotate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${keysToken}` },
+      });
+      assert.equal(rotated.status, 200);
+      const fresh = rotated.body.kids as string[];
+      assert.equal(fresh.length, 2);
       const jwks3 = (await send(`${t.issuer}/jwks`)).body.keys.map((k: { kid: string }) => k.kid);
       assert.equal(jwks3.length, 4);
       assert.deepEqual(jwks3.slice(0, 2).sort(), [...fresh].sort());
