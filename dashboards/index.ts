@@ -13,7 +13,7 @@ import type { ModuleFactory } from '../core/index.ts';
 import { type Catalogue, createCatalogue } from './catalogue_service.ts';
 import { dashboardsMigrations } from './migrations.ts';
 import { operatorPageRouter } from './operator_page.ts';
-import { createRefresher, type Refresher } from './refresh_aggregates.ts';
+import { createRefresher, dayBefore, jstDate, type Refresher } from './refresh_aggregates.ts';
 import { analystRouter, publicRouter } from './routes.ts';
 
 export type { ChartDefinition } from './chart_definition.ts';
@@ -29,12 +29,25 @@ export interface DashboardsServices {
 export interface DashboardsSettings {
   /** Small-cell threshold for publications (DASHBOARDS_MIN_CELL, default 10). */
   k: number;
+  /** Currencies refreshed every JST night, comma-separated (DASHBOARDS_REFRESH_CURRENCIES). */
+  refreshCurrencies: string[];
+  /** Broker tenants recounted every night (DASHBOARDS_REFRESH_BROKER_SERVICES, default the default tenant). */
+  refreshBrokerServices: string[];
+  /** How often the nightly refresh checks whether the JST day changed (ms; 0 turns it off). */
+  tickMs: number;
 }
 
 export function dashboardsSettings(env: Record<string, string | undefined>): DashboardsSettings {
   const k = Number(env['DASHBOARDS_MIN_CELL'] ?? 10);
   if (!Number.isInteger(k) || k < 2) throw new Error('DASHBOARDS_MIN_CELL must be an integer of at least 2');
-  return { k };
+  const list = (v: string | undefined, fallback: string[]) =>
+    v === undefined ? fallback : v.split(',').map((s) => s.trim());
+  return {
+    k,
+    refreshCurrencies: list(env['DASHBOARDS_REFRESH_CURRENCIES'], []).filter(Boolean),
+    refreshBrokerServices: list(env['DASHBOARDS_REFRESH_BROKER_SERVICES'], ['']),
+    tickMs: 60_000,
+  };
 }
 
 /** The module with settings overriding the DASHBOARDS_* environment variables (tests). */
@@ -46,6 +59,8 @@ export function dashboardsModule(
     const deps = { db: ctx.db, audit: ctx.audit, now: ctx.now };
     const catalogue = createCatalogue({ ...deps, defaultK: settings.k });
     const refresher = createRefresher({ ...deps, services: ctx.services });
+    let timer: NodeJS.Timeout | undefined;
+    let running: Promise<void> | undefined;
     return {
       name: 'dashboards',
       migrations: dashboardsMigrations,
@@ -55,6 +70,34 @@ export function dashboardsModule(
         operatorPageRouter(ctx),
       ],
       services: { catalogue, refresher },
+      async start() {
+        if (settings.tickMs <= 0) return;
+        // At the first tick after midnight JST, every day not yet refreshed up to the one that ended
+        // (more than one when the process was down over midnight).
+        let pending = jstDate(ctx.now());
+        timer = setInterval(() => {
+          const today = jstDate(ctx.now());
+          if (today <= pending || running) return;
+          const from = pending;
+          pending = today;
+          running = refresher
+            .nightly({
+              from,
+              to: dayBefore(today),
+              currencies: settings.refreshCurrencies,
+              brokerServices: settings.refreshBrokerServices,
+            })
+            .catch((err: unknown) => ctx.logger.error({ err }, 'dashboards nightly refresh failed'))
+            .finally(() => {
+              running = undefined;
+            });
+        }, settings.tickMs);
+        timer.unref();
+      },
+      async stop() {
+        if (timer) clearInterval(timer);
+        await running;
+      },
     };
   };
 }

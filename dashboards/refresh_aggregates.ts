@@ -36,6 +36,14 @@ export function jstDays(from: string, to: string): string[] {
   return Array.from({ length: count }, (_, i) => new Date(start + i * 86_400_000).toISOString().slice(0, 10));
 }
 
+export function jstDate(at: Date): string {
+  return new Date(at.getTime() + 9 * 3_600_000).toISOString().slice(0, 10);
+}
+
+export function dayBefore(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+}
+
 function nextDay(day: string): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
@@ -52,7 +60,25 @@ export function createRefresher({ db, audit, now, services }: Deps) {
     return b;
   }
 
-  return {
+  const refresher = {
+    /**
+     * The nightly run: the days given (those that ended since the last run) for every configured
+     * currency, and the broker counts.
+     * A currency that fails does not stop the others; the first failure is rethrown at the end.
+     */
+    async nightly(input: { from: string; to: string; currencies: string[]; brokerServices: string[] }) {
+      const failures: unknown[] = [];
+      for (const currency of input.currencies)
+        await refresher
+          .refreshPoints({ currency, from: input.from, to: input.to }, 'system:dashboards')
+          .catch((e: unknown) => failures.push(e));
+      if (input.brokerServices.length > 0 && services['broker'])
+        await refresher
+          .refreshBroker({ services: input.brokerServices }, 'system:dashboards')
+          .catch((e: unknown) => failures.push(e));
+      if (failures.length > 0) throw failures[0];
+    },
+
     /** Recomputes the points views of one currency for the given JST days. */
     async refreshPoints(input: { currency: string; from: string; to: string }, actor: string) {
       const ledger = points();
@@ -156,6 +182,7 @@ export function createRefresher({ db, audit, now, services }: Deps) {
       return { source: 'broker', services: input.services.length, types: counts.length };
     },
   };
+  return refresher;
 }
 
 export type Refresher = ReturnType<typeof createRefresher>;

@@ -6,7 +6,7 @@
  */
 
 import { createBrokerModule } from '../../broker/index.ts';
-import { createCoreModule } from '../../core/index.ts';
+import { createCoreModule, type ModuleFactory } from '../../core/index.ts';
 import { BI_ROLE, createDashboardsModule, type DashboardsServices } from '../../dashboards/index.ts';
 import { createPointsModule, type PointsService } from '../../points/index.ts';
 import { startTestPlatform, staticTokens, type TestPlatform } from '../support/platform.ts';
@@ -27,10 +27,12 @@ export interface Fixture {
 let counter = 0;
 const key = (scope: string) => ({ scope, key: `dash-${process.pid}-${++counter}` });
 
-export async function startDashboards(): Promise<Fixture> {
+export async function startDashboards(
+  dashboardsModule: ModuleFactory = createDashboardsModule,
+): Promise<Fixture> {
   const clock = { now: new Date('2026-04-01T03:00:00Z') };
   const t = await startTestPlatform({
-    modules: [createCoreModule, createPointsModule, createBrokerModule, createDashboardsModule],
+    modules: [createCoreModule, createPointsModule, createBrokerModule, dashboardsModule],
     now: () => clock.now,
     tokenVerifier: staticTokens({
       maintainer: { subject: 'sato', clientId: 'console', scopes: ['dashboards:read', 'dashboards:write'] },
