@@ -85,11 +85,19 @@ export function checkDefinition(d: ChartDefinition): AnalyticsView {
   return view;
 }
 
+function isDay(s: string): boolean {
+  const at = Date.parse(`${s}T00:00:00Z`);
+  return /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(at) && new Date(at).toISOString().startsWith(s);
+}
+
 export function checkFilters(view: AnalyticsView, filters: Filter[]): void {
   for (const f of filters) {
     if (!(f.column in view.dimensions)) invalid(`Filters apply to dimensions; ${f.column} is not one.`);
     if (f.op === 'in' ? !Array.isArray(f.value) : Array.isArray(f.value))
       invalid(`Filter ${f.column} ${f.op} takes ${f.op === 'in' ? 'a list' : 'one value'}.`);
+    const values = Array.isArray(f.value) ? f.value : [f.value];
+    if (view.dimensions[f.column] === 'date' && !values.every((v) => isDay(String(v))))
+      invalid(`Filter ${f.column} takes days as YYYY-MM-DD.`);
   }
 }
 

@@ -324,6 +324,23 @@ describe('dashboards API', () => {
     });
     assert.equal(bad.status, 422);
     assert.equal(bad.body.code, 'invalid-chart');
+    const badDay = await send(`${api}/views/points_flow_daily/export.csv?filter=day:gte:2026-13-01`, {
+      headers: f.viewer,
+    });
+    assert.equal(badDay.status, 422);
+    assert.equal(badDay.body.detail, 'Filter day takes days as YYYY-MM-DD.');
+    const feb30 = await send(`${api}/views/points_kpi_daily/query`, {
+      method: 'POST',
+      headers: f.viewer,
+      body: {
+        chartType: 'table',
+        dimensions: [],
+        measures: [{ column: 'payments' }],
+        filters: [{ column: 'day', op: 'in', value: ['2026-02-30'] }],
+      },
+    });
+    assert.equal(feb30.status, 422);
+    assert.equal(feb30.body.code, 'invalid-chart');
     const unknown = await send(`${api}/views/nope/export.csv`, { headers: f.viewer });
     assert.equal(unknown.status, 404);
     const { rows } = await f.t.platform.db.query<{ actor: string; target: string; details: unknown }>(
