@@ -534,6 +534,7 @@ export function createLedgerService(deps: LedgerDeps) {
               campaign: r.campaign.id,
               amount: r.amount,
               kind: r.campaign.kind,
+              period: r.period,
             }));
             return args([payment, ...cashback], accrued.length ? { rewards: accrued } : {});
           },
@@ -556,15 +557,25 @@ export function createLedgerService(deps: LedgerDeps) {
         'points.reverse',
         [input.journalId, input.actor, input.reason, at],
         at,
-        (tx, a) =>
-          audit
-            .recordInTransaction(tx, {
-              actor: input.actor,
-              action: 'points.reverse',
-              target: `points.journal:${input.journalId}`,
-              details: { reversal: a.journalId, reason: input.reason },
-            })
-            .then(() => {}),
+        async (tx, a) => {
+          // A reversed payment gives back the campaign headroom it used (accruals not yet posted).
+          await tx.query(
+            `UPDATE points.campaign_accrual ca SET amount = ca.amount - (r ->> 'amount')::bigint
+               FROM points.journal j, jsonb_array_elements(j.meta -> 'rewards') r, points.posting p,
+                    points.account acc
+              WHERE j.id = $1 AND j.kind = 'payment' AND p.journal_id = j.id AND acc.id = p.account_id
+                AND acc.kind = 'resident' AND p.amount < 0 AND r ? 'period'
+                AND ca.campaign_id = (r ->> 'campaign')::integer AND ca.resident = acc.holder
+                AND ca.period = r ->> 'period'`,
+            [input.journalId],
+          );
+          await audit.recordInTransaction(tx, {
+            actor: input.actor,
+            action: 'points.reverse',
+            target: `points.journal:${input.journalId}`,
+            details: { reversal: a.journalId, reason: input.reason },
+          });
+        },
       );
     },
 

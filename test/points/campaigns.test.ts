@@ -123,6 +123,28 @@ describe('points campaigns', () => {
     assert.deepEqual(rows, [{ amount: 150 }]);
   });
 
+  it('a reversed payment gives back the campaign headroom it used', async () => {
+    await grant(f, 'rush-2', 1000);
+    const accrual = async () =>
+      (
+        await f.t.platform.db.query(
+          `SELECT a.amount::int FROM points.campaign_accrual a JOIN points.campaign c ON c.id = a.campaign_id
+            WHERE c.code = 'rush' AND a.resident = 'rush-2'`,
+        )
+      ).rows[0]?.amount;
+    const paid = await pay(f, 'rush-2', 'm2', 100);
+    assert.equal(await accrual(), 100);
+    await f.points.reverse({
+      journalId: paid.journalId,
+      reason: 'wrong amount',
+      idempotency: newKey(),
+      actor: STAFF,
+    });
+    assert.equal(await accrual(), 0);
+    await pay(f, 'rush-2', 'm2', 120);
+    assert.equal(await accrual(), 100);
+  });
+
   it('settlement offsets the cashback the merchant paid out', async () => {
     const april = await f.points.settle({
       currency: 'saijo-lsp',
