@@ -13,6 +13,7 @@
 import { existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { restoreBackup } from './core/index.ts';
+import { MODULE_COMMANDS } from './modules.ts';
 import { createPlatform, type Platform } from './platform.ts';
 
 /**
@@ -157,9 +158,39 @@ const COMMANDS: Record<string, Command> = {
 
 function help(): number {
   process.stdout.write('usage: npm run tsunagu -- <command>\n\n');
-  for (const [name, command] of Object.entries(COMMANDS))
-    process.stdout.write(`  ${name.padEnd(18)} ${command.summary}\n`);
+  for (const [name, command] of Object.entries(COMMANDS)) {
+    process.stdout.write(`  ${name.padEnd(22)} ${command.summary}\n`);
+  }
+  for (const [module, commands] of Object.entries(MODULE_COMMANDS)) {
+    for (const [name, command] of Object.entries(commands)) {
+      process.stdout.write(`  ${`${module} ${name}`.padEnd(22)} ${command.summary}\n`);
+    }
+  }
   return 0;
+}
+
+/** Runs a module's command; the platform is opened only if the command asks for it. */
+async function runModuleCommand(argv: string[]): Promise<number | undefined> {
+  const commands = MODULE_COMMANDS[argv[0] ?? ''];
+  if (!commands) return undefined;
+  for (const length of [2, 1]) {
+    const command = commands[argv.slice(1, 1 + length).join(' ')];
+    if (!command) continue;
+    let platform: Platform | undefined;
+    try {
+      return await command.run(argv.slice(1 + length), {
+        out: (text) => process.stdout.write(text),
+        async platform() {
+          // Modules' services may need their start hooks (the identity provider builds its provider there).
+          platform ??= await createPlatform({ env: { LOG_LEVEL: 'warn', ...process.env } });
+          return platform;
+        },
+      });
+    } finally {
+      await platform?.stop();
+    }
+  }
+  return undefined;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -170,6 +201,8 @@ async function main(argv: string[]): Promise<number> {
     const command = COMMANDS[name];
     if (command) return command.run(argv.slice(length));
   }
+  const moduleResult = await runModuleCommand(argv);
+  if (moduleResult !== undefined) return moduleResult;
   process.stderr.write(`unknown command: ${argv.join(' ')}\n\n`);
   help();
   return 2;

@@ -4,10 +4,11 @@
  */
 import { createBrokerModule } from './broker/index.ts';
 import { createConsentModule } from './consent/index.ts';
-import { createCoreModule, type ModuleFactory } from './core/index.ts';
+import { createCoreModule, type ModuleCommand, type ModuleFactory } from './core/index.ts';
 import { createDashboardsModule } from './dashboards/index.ts';
-import { createIdpModule } from './idp/index.ts';
-import { createOpendataModule } from './opendata/index.ts';
+import { IDP_COMMANDS } from './idp/cli.ts';
+import { createIdpModule, type IdpServices } from './idp/index.ts';
+import { createOpendataModule, opendataCommands } from './opendata/index.ts';
 import { createPointsModule } from './points/index.ts';
 import { createPortalModule } from './portal/index.ts';
 
@@ -21,3 +22,20 @@ export const MODULES: readonly ModuleFactory[] = [
   createDashboardsModule,
   createPortalModule,
 ];
+
+/** Admin commands modules offer, as `npm run tsunagu -- <module> <command> [args]`. */
+export const MODULE_COMMANDS: Readonly<Record<string, Readonly<Record<string, ModuleCommand>>>> = {
+  idp: Object.fromEntries(
+    Object.entries(IDP_COMMANDS).map(([name, command]): [string, ModuleCommand] => [
+      name,
+      {
+        summary: command.summary,
+        run: async (args, io) =>
+          command.run((await io.platform()).services['idp'] as IdpServices, args, (line) =>
+            io.out(`${line}\n`),
+          ),
+      },
+    ]),
+  ),
+  opendata: opendataCommands,
+};

@@ -35,4 +35,4 @@ export type { PlatformMetrics, Registry } from './metrics.ts';
 export { createMetrics } from './metrics.ts';
 export type { Migration, ModuleMigrations } from './migrations.ts';
 export { checksum, MigrationError, migrate, pendingMigrations } from './migrations.ts';
-export type { ModuleContext, ModuleFactory, TsunaguModule } from './module.ts';
+export type { CommandIo, ModuleCommand, ModuleContext, ModuleFactory, TsunaguModule } from './module.ts';

@@ -65,3 +65,18 @@ export interface TsunaguModule<S = unknown> {
 }
 
 export type ModuleFactory<S = unknown> = (ctx: ModuleContext) => TsunaguModule<S> | Promise<TsunaguModule<S>>;
+
+/** What an admin command gets: output, and the platform opened on demand (database, services). */
+export interface CommandIo {
+  out(text: string): void;
+  platform(): Promise<{ services: Readonly<Record<string, unknown>> }>;
+}
+
+/**
+ * An admin command a module offers as `npm run tsunagu -- <module> <name> [args]`. Modules export
+ * their commands from their entry file; `modules.ts` lists them. Returns the exit status.
+ */
+export interface ModuleCommand {
+  summary: string;
+  run(args: string[], io: CommandIo): Promise<number>;
+}

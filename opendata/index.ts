@@ -10,8 +10,9 @@
  *   export const MODULES = [createCoreModule, …, createBrokerModule, createOpendataModule];
  *   // then: POST /api/opendata/uploads?fileName=aed.csv (raw CSV body) → POST …/uploads/:id/confirm
  */
-import type { ModuleFactory } from '../core/index.ts';
+import type { ModuleCommand, ModuleFactory } from '../core/index.ts';
 import { adminPageRoutes } from './admin_page.ts';
+import { runImport } from './cli.ts';
 import { opendataMigrations } from './migrations.ts';
 import { publicRoutes } from './public_routes.ts';
 import { opendataRoutes } from './routes.ts';
@@ -51,3 +52,15 @@ export function opendataModule(
 }
 
 export const createOpendataModule: ModuleFactory<OpendataService> = opendataModule();
+
+/** `npm run tsunagu -- opendata import FILE …` (see opendata/cli.ts for the options). */
+export const opendataCommands: Record<string, ModuleCommand> = {
+  import: {
+    summary: 'analyse a CSV file and register its rows in the broker (--dry-run: analyse only)',
+    run: (args, io) =>
+      runImport(['import', ...args], io.out, async () => {
+        const platform = await io.platform();
+        return { service: platform.services['opendata'] as OpendataService, close: async () => {} };
+      }),
+  },
+};
