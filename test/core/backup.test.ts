@@ -193,7 +193,8 @@ describe('backup and restore', () => {
   it('refuses a damaged backup before touching the database', async () => {
     const damaged = path.join(t.dataDir, 'damaged.tar');
     const bytes = readFileSync(backup.file);
-    const at = bytes.indexOf(Buffer.from('orders.orders.copy.gz')) + 2048;
+    // Inside the table file's stored bytes: its tar header (512 bytes) starts with its name.
+    const at = bytes.indexOf(Buffer.from('orders.orders.copy.gz')) + 512 + 5;
     bytes[at] = (bytes[at] ?? 0) ^ 0xff;
     writeFileSync(damaged, bytes);
     const { url, error } = await restoreInto(t, damaged);

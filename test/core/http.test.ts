@@ -181,7 +181,12 @@ const unlimitedModule: ModuleFactory = (ctx) => {
   route({ method: 'get', path: '/', summary: 'Never rate limited' }, (_req, res) => {
     res.json({ ok: true });
   });
-  return { name: 'open', migrations: null, routers: [{ prefix: '/open', router, rateLimit: false }], services: {} };
+  return {
+    name: 'open',
+    migrations: null,
+    routers: [{ prefix: '/open', router, rateLimit: false }],
+    services: {},
+  };
 };
 
 describe('rate limiting', () => {
