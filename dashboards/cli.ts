@@ -1,8 +1,8 @@
 /**
  * Admin commands of the dashboards module: `npm run dashboards -- <command>`.
  *
- *   superset provision   create or update, in Superset, the read-only connection and one dataset per
- *                        aggregate table (SUPERSET_URL, SUPERSET_USERNAME, SUPERSET_PASSWORD,
+ *   superset provision   create or update, in Superset, the read-only connection, one dataset per
+ *                        aggregate table and the starter dashboard (SUPERSET_URL, SUPERSET_USERNAME, SUPERSET_PASSWORD,
  *                        DASHBOARDS_BI_URL = postgres://tsunagu_analytics_ro:…@host:port/db as
  *                        Superset reaches it)
  *   bi login             give the read-only role LOGIN with DASHBOARDS_BI_PASSWORD (platform database)
@@ -35,6 +35,10 @@ export async function supersetProvision(env: Record<string, string | undefined>)
     ...result.datasets.map(
       (d) => `  dataset ${d.id} analytics.${d.table} ${d.created ? 'created' : 'exists'}`,
     ),
+    ...(result.dashboard
+      ? [`  dashboard ${result.dashboard.id} tsunagu-ebpm ${result.dashboard.created ? 'created' : 'exists'}`]
+      : []),
+    ...result.charts.map((c) => `  chart ${c.id} ${c.created ? 'created' : 'exists'}`),
   ];
   return `${lines.join('\n')}\n`;
 }

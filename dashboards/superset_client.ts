@@ -1,7 +1,7 @@
 /**
  * Provisions Apache Superset (REST API of the pinned release 4.1) for the analytics schema: logs in,
  * takes a CSRF token in the same cookie session, then creates or updates the database connection
- * that uses the read-only role and one dataset per aggregate table. Run again, it changes what
+ * that uses the read-only role, one dataset per aggregate table and a starter dashboard. Run again, it changes what
  * differs and creates what is missing, never duplicating.
  *
  * Superset's rules this client follows (each one a known pitfall): every write carries the Bearer
@@ -169,6 +169,74 @@ export class SupersetClient {
     );
     return { id: created.id, created: true };
   }
+
+  async #findBy(resource: 'chart' | 'dashboard', col: string, value: string): Promise<number | undefined> {
+    const q = rison({ filters: [{ col, opr: 'eq', value }] });
+    const list = await this.#json<{ result: Array<{ id: number }> }>(
+      'GET',
+      `/api/v1/${resource}/?q=${encodeURIComponent(q)}`,
+    );
+    return list.result[0]?.id;
+  }
+
+  /** A dashboard by slug; `position_json` and `json_metadata` go as JSON strings. */
+  async ensureDashboard(input: { slug: string; title: string }): Promise<{ id: number; created: boolean }> {
+    const existing = await this.#findBy('dashboard', 'slug', input.slug);
+    if (existing !== undefined) return { id: existing, created: false };
+    const created = await this.#json<{ id: number }>(
+      'POST',
+      '/api/v1/dashboard/',
+      {
+        dashboard_title: input.title,
+        slug: input.slug,
+        published: true,
+        position_json: JSON.stringify({}),
+        json_metadata: JSON.stringify({ native_filter_configuration: [], color_scheme: '' }),
+      },
+      [201],
+    );
+    return { id: created.id, created: true };
+  }
+
+  /**
+   * A chart by name on a dataset, in a dashboard. `params` and `query_context` are JSON strings
+   * built from the same form data; without `query_context` Superset cannot serve the chart's data.
+   */
+  async ensureChart(input: {
+    name: string;
+    vizType: string;
+    dataset: number;
+    dashboard: number;
+    formData: Record<string, unknown>;
+    query: Record<string, unknown>;
+  }): Promise<{ id: number; created: boolean }> {
+    const existing = await this.#findBy('chart', 'slice_name', input.name);
+    if (existing !== undefined) return { id: existing, created: false };
+    const formData = { datasource: `${input.dataset}__table`, viz_type: input.vizType, ...input.formData };
+    const queryContext = {
+      datasource: { id: input.dataset, type: 'table' },
+      force: false,
+      queries: [input.query],
+      form_data: formData,
+      result_format: 'json',
+      result_type: 'full',
+    };
+    const created = await this.#json<{ id: number }>(
+      'POST',
+      '/api/v1/chart/',
+      {
+        slice_name: input.name,
+        viz_type: input.vizType,
+        datasource_id: input.dataset,
+        datasource_type: 'table',
+        params: JSON.stringify(formData),
+        query_context: JSON.stringify(queryContext),
+        dashboards: [input.dashboard],
+      },
+      [201],
+    );
+    return { id: created.id, created: true };
+  }
 }
 
 /** Postgres URL of the read-only role → the SQLAlchemy URI Superset's psycopg2 driver takes. */
@@ -193,5 +261,59 @@ export async function provisionSuperset(
     const d = await client.upsertDataset({ database: database.id, schema: input.schema, table });
     datasets.push({ table, ...d });
   }
-  return { supersetVersion: PINNED_SUPERSET_VERSION, database, datasets };
+  const starter = await provisionStarterDashboard(client, datasets);
+  return { supersetVersion: PINNED_SUPERSET_VERSION, database, datasets, ...starter };
+}
+
+const SUM = (column: string) => ({
+  expressionType: 'SIMPLE',
+  column: { column_name: column },
+  aggregate: 'SUM',
+  label: `SUM(${column})`,
+});
+
+/** The starter dashboard: payments in total and per day, from `points_kpi_daily`. */
+async function provisionStarterDashboard(
+  client: SupersetClient,
+  datasets: Array<{ table: string; id: number }>,
+) {
+  const kpi = datasets.find((d) => d.table === 'points_kpi_daily');
+  if (!kpi) return { dashboard: undefined, charts: [] };
+  const dashboard = await client.ensureDashboard({
+    slug: 'tsunagu-ebpm',
+    title: 'つなぐ EBPM / Tsunagu EBPM',
+  });
+  const charts = [
+    await client.ensureChart({
+      name: '決済件数 / Payments',
+      vizType: 'big_number_total',
+      dataset: kpi.id,
+      dashboard: dashboard.id,
+      formData: { metric: SUM('payments'), adhoc_filters: [] },
+      query: { metrics: [SUM('payments')], filters: [], columns: [], row_limit: 1 },
+    }),
+    await client.ensureChart({
+      name: '日別決済件数 / Payments per day',
+      vizType: 'echarts_timeseries_bar',
+      dataset: kpi.id,
+      dashboard: dashboard.id,
+      formData: {
+        x_axis: 'day',
+        time_grain_sqla: 'P1D',
+        metrics: [SUM('payments')],
+        groupby: ['currency'],
+        adhoc_filters: [],
+      },
+      query: {
+        metrics: [SUM('payments')],
+        columns: [
+          { columnType: 'BASE_AXIS', sqlExpression: 'day', label: 'day', timeGrain: 'P1D' },
+          'currency',
+        ],
+        filters: [],
+        row_limit: 10000,
+      },
+    }),
+  ];
+  return { dashboard, charts };
 }

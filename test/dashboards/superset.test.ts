@@ -73,6 +73,26 @@ describe('Superset provisioning', () => {
       superset.datasets.map((d) => `${d.schema}.${d.table_name}@${d.database.id}`),
       BI_TABLES.map((t) => `analytics.${t}@1`),
     );
+    // The starter dashboard, with two charts on the KPI dataset whose JSON fields are strings.
+    assert.deepEqual(
+      superset.boards.map((b) => [b.slug, b.dashboard_title]),
+      [['tsunagu-ebpm', 'つなぐ EBPM / Tsunagu EBPM']],
+    );
+    const kpi = superset.datasets.find((d) => d.table_name === 'points_kpi_daily')!;
+    assert.deepEqual(
+      superset.charts.map((c) => [c.slice_name, c.viz_type, c.datasource_id, c.dashboards]),
+      [
+        ['決済件数 / Payments', 'big_number_total', kpi.id, [superset.boards[0]!.id]],
+        ['日別決済件数 / Payments per day', 'echarts_timeseries_bar', kpi.id, [superset.boards[0]!.id]],
+      ],
+    );
+    const context = JSON.parse(superset.charts[0]!.query_context);
+    assert.deepEqual(context.datasource, { id: kpi.id, type: 'table' });
+    assert.equal(JSON.parse(superset.charts[0]!.params).datasource, `${kpi.id}__table`);
+    assert.deepEqual(
+      result.charts.map((c) => c.created),
+      [true, true],
+    );
   });
 
   it('run again, updates the connection and creates no duplicates', async () => {
@@ -82,6 +102,8 @@ describe('Superset provisioning', () => {
     assert.ok(result.datasets.every((d) => !d.created));
     assert.equal(superset.databases.length, 1);
     assert.equal(superset.datasets.length, BI_TABLES.length);
+    assert.equal(superset.boards.length, 1);
+    assert.equal(superset.charts.length, 2);
     const calls = superset.log.slice(before);
     assert.ok(calls.includes('PUT /api/v1/database/1'));
     assert.ok(!calls.includes('POST /api/v1/dataset/'));
@@ -157,7 +179,9 @@ describe('Superset provisioning', () => {
     assert.equal(
       stdout,
       `Superset ${PINNED_SUPERSET_VERSION} API: database 1 updated\n` +
-        superset.datasets.map((d) => `  dataset ${d.id} analytics.${d.table_name} exists\n`).join(''),
+        superset.datasets.map((d) => `  dataset ${d.id} analytics.${d.table_name} exists\n`).join('') +
+        `  dashboard ${superset.boards[0]!.id} tsunagu-ebpm exists\n` +
+        superset.charts.map((c) => `  chart ${c.id} exists\n`).join(''),
     );
   });
 });

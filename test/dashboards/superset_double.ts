@@ -7,7 +7,8 @@
  * Superset does when it creates a dataset — a check through the database connection itself that
  * the table exists and is readable with the connection's credentials.
  * Sources: apache/superset 4.1 superset/security/api.py, superset/databases/schemas.py
- * (DatabasePostSchema), superset/datasets/schemas.py (DatasetPostSchema), superset/views/base.py.
+ * (DatabasePostSchema), superset/datasets/schemas.py (DatasetPostSchema), superset/dashboards/schemas.py
+ * (DashboardPostSchema), superset/charts/schemas.py (ChartPostSchema), superset/views/base.py.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -69,10 +70,84 @@ const DATASET_FIELDS = new Set([
   'always_filter_main_dttm',
 ]);
 
+interface Board {
+  id: number;
+  slug: string;
+  dashboard_title: string;
+  position_json: string;
+  json_metadata: string;
+}
+
+interface Chart {
+  id: number;
+  slice_name: string;
+  viz_type: string;
+  datasource_id: number;
+  params: string;
+  query_context: string;
+  dashboards: number[];
+}
+
+const DASHBOARD_FIELDS = new Set([
+  'dashboard_title',
+  'slug',
+  'owners',
+  'roles',
+  'position_json',
+  'css',
+  'json_metadata',
+  'published',
+  'certified_by',
+  'certification_details',
+  'is_managed_externally',
+  'external_url',
+]);
+const CHART_FIELDS = new Set([
+  'slice_name',
+  'description',
+  'viz_type',
+  'owners',
+  'params',
+  'query_context',
+  'query_context_generation',
+  'cache_timeout',
+  'datasource_id',
+  'datasource_type',
+  'datasource_name',
+  'dashboards',
+  'certified_by',
+  'certification_details',
+  'is_managed_externally',
+  'external_url',
+]);
+
+/** marshmallow's `validate_json` on a String field: a string, and valid JSON. */
+function jsonStringErrors(
+  body: Record<string, unknown>,
+  fields: string[],
+  errors: Record<string, string[]>,
+): void {
+  for (const field of fields) {
+    const v = body[field];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string') {
+      errors[field] = ['Not a valid string.'];
+      continue;
+    }
+    try {
+      JSON.parse(v);
+    } catch {
+      errors[field] = ['JSON not valid'];
+    }
+  }
+}
+
 export interface SupersetDouble {
   url: string;
   databases: Database[];
   datasets: Dataset[];
+  boards: Board[];
+  charts: Chart[];
   /** Every request as `METHOD path`, for asserting what a client did. */
   log: string[];
   close(): Promise<void>;
@@ -99,6 +174,8 @@ export async function startSupersetDouble(users: Record<string, string>): Promis
   const csrfBySession = new Map<string, string>();
   const databases: Database[] = [];
   const datasets: Dataset[] = [];
+  const boards: Board[] = [];
+  const charts: Chart[] = [];
   const log: string[] = [];
   let nextId = 1;
   let baseUrl = '';
@@ -283,6 +360,43 @@ export async function startSupersetDouble(users: Record<string, string>): Promis
       return send(res, 201, { id: created.id, result: { database: database.id, schema, table_name: table } });
     }
 
+    if ((path === '/api/v1/dashboard/' || path === '/api/v1/chart/') && method === 'GET') {
+      const filters = risonFilters(url.searchParams.get('q'));
+      const rows: Array<Record<string, unknown>> = (path === '/api/v1/chart/' ? charts : boards) as never;
+      const result = rows.filter((r) => filters.every((f) => String(r[f.col]) === f.value));
+      return send(res, 200, { count: result.length, ids: result.map((r) => r['id']), result });
+    }
+    if (path === '/api/v1/dashboard/' && method === 'POST') {
+      if (!body) return send(res, 400, { message: 'Request is not JSON' });
+      const errors = schemaErrors(body, DASHBOARD_FIELDS, []);
+      jsonStringErrors(body, ['position_json', 'json_metadata'], errors);
+      if (Object.keys(errors).length > 0) return send(res, 400, { message: errors });
+      if (body['slug'] && boards.some((b) => b.slug === body['slug']))
+        return send(res, 422, { message: { slug: ['Must be unique'] } });
+      const created = { id: nextId++, position_json: '{}', json_metadata: '{}', ...body } as Board;
+      boards.push(created);
+      return send(res, 201, { id: created.id, result: body });
+    }
+    if (path === '/api/v1/chart/' && method === 'POST') {
+      if (!body) return send(res, 400, { message: 'Request is not JSON' });
+      const errors = schemaErrors(body, CHART_FIELDS, ['slice_name', 'datasource_id', 'datasource_type']);
+      jsonStringErrors(body, ['params', 'query_context'], errors);
+      if (
+        body['datasource_type'] !== undefined &&
+        !['table', 'dataset', 'query', 'saved_query', 'view'].includes(String(body['datasource_type']))
+      )
+        errors['datasource_type'] = ['Must be one of: table, dataset, query, saved_query, view.'];
+      if (Object.keys(errors).length > 0) return send(res, 400, { message: errors });
+      if (!datasets.some((d) => d.id === body['datasource_id']))
+        return send(res, 422, { message: { datasource_id: 'Datasource does not exist' } });
+      const ids = (body['dashboards'] ?? []) as number[];
+      if (!ids.every((id) => boards.some((b) => b.id === id)))
+        return send(res, 422, { message: { dashboards: 'Dashboards do not exist' } });
+      const created = { id: nextId++, dashboards: ids, ...body } as Chart;
+      charts.push(created);
+      return send(res, 201, { id: created.id, result: body });
+    }
+
     return send(res, 404, { message: 'Not found' });
   }
 
@@ -295,6 +409,8 @@ export async function startSupersetDouble(users: Record<string, string>): Promis
     url: baseUrl,
     databases,
     datasets,
+    boards,
+    charts,
     log,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
