@@ -2,28 +2,19 @@
  * Signed merchant QR codes: a resident's app scans the shop's printed code and pays that merchant.
  * Payload: `TSNG1.<currency>.<merchant>.<signature>`, the signature an HMAC-SHA256 (base64url) over
  * `<currency>.<merchant>`, so a forged or altered code names no merchant. The key is derived (HKDF)
- * from AUDIT_SIGNING_KEY when set; otherwise a development key in the data directory is used and a
- * warning is logged (core has no dedicated setting for this key yet).
+ * from MASTER_KEY for this purpose only (a development key when MASTER_KEY is unset, which production
+ * refuses), so printed codes stay valid across restarts and instances.
  */
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Config, Logger } from '../core/index.ts';
-import { loadOrCreateDevSecret, ProblemError } from '../core/index.ts';
+import { deriveKey, ProblemError } from '../core/index.ts';
 
 const PREFIX = 'TSNG1';
 
-export function createMerchantQr(config: Config, logger: Logger) {
+export function createMerchantQr(config: Config, _logger?: Logger) {
   let key: Buffer | undefined;
   const secret = () => {
-    if (key) return key;
-    if (config.auditSigningKey) {
-      key = Buffer.from(hkdfSync('sha256', config.auditSigningKey, 'tsunagu', 'points merchant QR', 32));
-    } else {
-      logger.warn('UNSAFE DEFAULT: merchant QR codes are signed with a development key');
-      key = Buffer.from(
-        loadOrCreateDevSecret(config.dataDir, 'points-qr.key', () => randomBytes(32).toString('hex')),
-        'hex',
-      );
-    }
+    key ??= deriveKey(config, 'tsunagu/points/merchant-qr');
     return key;
   };
   const sign = (body: string) => createHmac('sha256', secret()).update(body).digest('base64url');
