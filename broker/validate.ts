@@ -14,12 +14,7 @@ const ID_FORBIDDEN = /[&?/#<>"'=;()]/;
 const VALUE_FORBIDDEN = /[<>"'=;()]/;
 
 type IdKind =
-  | 'entity id'
-  | 'entity type'
-  | 'attribute name'
-  | 'attribute type'
-  | 'metadata name'
-  | 'metadata type';
+  'entity id' | 'entity type' | 'attribute name' | 'attribute type' | 'metadata name' | 'metadata type';
 
 const INVALID_CHARS: Record<IdKind, string> = {
   'entity id': 'Invalid characters in entity id',

@@ -19,12 +19,7 @@ export interface DecisionQuery {
 }
 
 export type DenyReason =
-  | 'no-consent'
-  | 'paused'
-  | 'withdrawn'
-  | 'expired'
-  | 'not-yet-valid'
-  | 'reconsent-required';
+  'no-consent' | 'paused' | 'withdrawn' | 'expired' | 'not-yet-valid' | 'reconsent-required';
 
 export type Decision =
   | {

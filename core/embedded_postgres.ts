@@ -108,6 +108,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   } catch (error) {
     throw new Error(
       `embedded PostgreSQL failed to start on port ${port} (is the port in use? set EMBEDDED_PG_PORT): ${String(error ?? 'exited')}`,
+      { cause: error },
     );
   }
   const client = pg.getPgClient('postgres', '127.0.0.1');

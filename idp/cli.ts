@@ -127,7 +127,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   const { createPlatform } = await import('../platform.ts');
   const platform = await createPlatform({ env: { LOG_LEVEL: 'warn', ...process.env } });
-  let code = 1;
+  let code: number;
   try {
     code = await found.command.run(platform.services['idp'] as IdpServices, found.args, (line) =>
       process.stdout.write(`${line}\n`),

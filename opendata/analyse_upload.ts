@@ -534,10 +534,9 @@ function prepare(
   if (options.custom) chosen = customDataset(options.custom);
   else if (options.dataset) chosen = findDataset(options.dataset);
   else if ((ranked[0]?.score ?? 0) >= 0.3) chosen = ranked[0]!.dataset;
-  let score = 0;
   if (chosen) {
     const picked = chosen;
-    score =
+    const score =
       picked.id === 'custom'
         ? mapColumns(picked, named).matched / (named.length || 1)
         : (ranked.find((m) => m.dataset.id === picked.id)?.score ?? 0);

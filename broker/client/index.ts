@@ -151,7 +151,7 @@ export class NgsiClient {
     const res = await this.#fetch(`${this.options.baseUrl}${path}`, { method, headers, body: payload });
     if (res.status >= 400) {
       const text = await res.text();
-      let parsed: { error?: string; description?: string } = {};
+      let parsed: { error?: string; description?: string };
       try {
         parsed = JSON.parse(text);
       } catch {

@@ -41,22 +41,58 @@ const on = (pattern: string) => new RegExp(`^${pattern}$`);
 
 // biome-ignore format: the route table reads best aligned
 const ROUTES: Array<[RegExp, Partial<Record<string, Handler>>]> = [
-  [on('/version'),                              { GET: async (e) => versionReply(e.startedAt) }],
-  [on('/v2'),                                   { GET: async () => ({ status: 200, json: ENTRY_POINTS }) }],
-  [on('/v2/entities'),                          { GET: entities.listEntities, POST: entities.createEntity }],
-  [on(`/v2/entities/${ID}`),                    { GET: entities.getEntity, DELETE: entities.deleteEntity }],
-  [on(`/v2/entities/${ID}/attrs`),              { GET: entities.getEntityAttrs, POST: entities.appendAttrs, PATCH: entities.updateAttrs, PUT: entities.replaceAttrs }],
-  [on(`/v2/entities/${ID}/attrs/${ID}`),        { GET: entities.getAttr, PUT: entities.putAttr, DELETE: entities.deleteAttr }],
-  [on(`/v2/entities/${ID}/attrs/${ID}/value`),  { GET: entities.getAttrValue, PUT: entities.putAttrValue }],
-  [on('/v2/types'),                             { GET: types.listTypes }],
-  [on(`/v2/types/${ID}`),                       { GET: types.getType }],
-  [on('/v2/op/update'),                         { POST: batch.batchUpdate }],
-  [on('/v2/op/notify'),                         { POST: batch.notify }],
-  [on('/v2/op/query'),                          { POST: batch.batchQuery }],
-  [on('/v2/subscriptions'),                     { GET: (e, r) => subscriptions.listSubscriptions(e.subscriptions, r), POST: (e, r) => subscriptions.createSubscription(e.subscriptions, r) }],
-  [on(`/v2/subscriptions/${ID}`),               { GET: (e, r, p) => subscriptions.getSubscription(e.subscriptions, r, p), PATCH: (e, r, p) => subscriptions.patchSubscription(e.subscriptions, r, p), DELETE: (e, r, p) => subscriptions.deleteSubscription(e.subscriptions, r, p) }],
-  [on('/v2/registrations'),                     { GET: (e, r) => registrations.listRegistrations(e.registrations, r), POST: (e, r) => registrations.createRegistration(e.registrations, r) }],
-  [on(`/v2/registrations/${ID}`),               { GET: (e, r, p) => registrations.getRegistration(e.registrations, r, p), DELETE: (e, r, p) => registrations.deleteRegistration(e.registrations, r, p) }],
+  [on('/version'), { GET: async (e) => versionReply(e.startedAt) }],
+  [on('/v2'), { GET: async () => ({ status: 200, json: ENTRY_POINTS }) }],
+  [on('/v2/entities'), { GET: entities.listEntities, POST: entities.createEntity }],
+  [on(`/v2/entities/${ID}`), { GET: entities.getEntity, DELETE: entities.deleteEntity }],
+  [
+    on(`/v2/entities/${ID}/attrs`),
+    {
+      GET: entities.getEntityAttrs,
+      POST: entities.appendAttrs,
+      PATCH: entities.updateAttrs,
+      PUT: entities.replaceAttrs,
+    },
+  ],
+  [
+    on(`/v2/entities/${ID}/attrs/${ID}`),
+    { GET: entities.getAttr, PUT: entities.putAttr, DELETE: entities.deleteAttr },
+  ],
+  [on(`/v2/entities/${ID}/attrs/${ID}/value`), { GET: entities.getAttrValue, PUT: entities.putAttrValue }],
+  [on('/v2/types'), { GET: types.listTypes }],
+  [on(`/v2/types/${ID}`), { GET: types.getType }],
+  [on('/v2/op/update'), { POST: batch.batchUpdate }],
+  [on('/v2/op/notify'), { POST: batch.notify }],
+  [on('/v2/op/query'), { POST: batch.batchQuery }],
+  [
+    on('/v2/subscriptions'),
+    {
+      GET: (e, r) => subscriptions.listSubscriptions(e.subscriptions, r),
+      POST: (e, r) => subscriptions.createSubscription(e.subscriptions, r),
+    },
+  ],
+  [
+    on(`/v2/subscriptions/${ID}`),
+    {
+      GET: (e, r, p) => subscriptions.getSubscription(e.subscriptions, r, p),
+      PATCH: (e, r, p) => subscriptions.patchSubscription(e.subscriptions, r, p),
+      DELETE: (e, r, p) => subscriptions.deleteSubscription(e.subscriptions, r, p),
+    },
+  ],
+  [
+    on('/v2/registrations'),
+    {
+      GET: (e, r) => registrations.listRegistrations(e.registrations, r),
+      POST: (e, r) => registrations.createRegistration(e.registrations, r),
+    },
+  ],
+  [
+    on(`/v2/registrations/${ID}`),
+    {
+      GET: (e, r, p) => registrations.getRegistration(e.registrations, r, p),
+      DELETE: (e, r, p) => registrations.deleteRegistration(e.registrations, r, p),
+    },
+  ],
 ];
 
 const ENTRY_POINTS = {

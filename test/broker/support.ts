@@ -129,7 +129,9 @@ export async function startReceiver(): Promise<Receiver> {
       let body: unknown = text;
       try {
         body = JSON.parse(text);
-      } catch {}
+      } catch {
+        // not JSON: kept as text
+      }
       receiver.received.push({
         method: req.method ?? '',
         url: req.url ?? '',
