@@ -5,7 +5,7 @@
 import { createBrokerModule } from './broker/index.ts';
 import { createConsentModule } from './consent/index.ts';
 import { createCoreModule, type ModuleCommand, type ModuleFactory } from './core/index.ts';
-import { createDashboardsModule } from './dashboards/index.ts';
+import { createDashboardsModule, dashboardsCommands } from './dashboards/index.ts';
 import { IDP_COMMANDS } from './idp/cli.ts';
 import { createIdpModule, type IdpServices } from './idp/index.ts';
 import { createOpendataModule, opendataCommands } from './opendata/index.ts';
@@ -38,4 +38,5 @@ export const MODULE_COMMANDS: Readonly<Record<string, Readonly<Record<string, Mo
     ]),
   ),
   opendata: opendataCommands,
+  dashboards: dashboardsCommands,
 };

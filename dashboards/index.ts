@@ -11,17 +11,19 @@
  */
 import type { ModuleFactory } from '../core/index.ts';
 import { type Catalogue, createCatalogue } from './catalogue_service.ts';
-import { dashboardsMigrations } from './migrations.ts';
+import type { BiLogin } from './commands.ts';
+import { BI_ROLE, dashboardsMigrations } from './migrations.ts';
 import { operatorPageRouter } from './operator_page.ts';
 import { createRefresher, dayBefore, jstDate, type Refresher } from './refresh_aggregates.ts';
 import { analystRouter, publicRouter } from './routes.ts';
 
 export type { ChartDefinition } from './chart_definition.ts';
+export { dashboardsCommands } from './commands.ts';
 export { BI_ROLE, BI_TABLES } from './migrations.ts';
 export type { AnalyticsView } from './views.ts';
 export { VIEWS } from './views.ts';
 
-export interface DashboardsServices {
+export interface DashboardsServices extends BiLogin {
   catalogue: Catalogue;
   refresher: Refresher;
 }
@@ -69,7 +71,22 @@ export function dashboardsModule(
         publicRouter(ctx, catalogue),
         operatorPageRouter(ctx),
       ],
-      services: { catalogue, refresher },
+      services: {
+        catalogue,
+        refresher,
+        async enableBiLogin(password) {
+          const { rows } = await ctx.db.query<{ sql: string }>(
+            `SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', $1::text, $2::text) AS sql`,
+            [BI_ROLE, password],
+          );
+          await ctx.db.query(rows[0]!.sql);
+          await ctx.audit.record({
+            actor: 'system:cli',
+            action: 'dashboards.bi.login',
+            target: `role:${BI_ROLE}`,
+          });
+        },
+      },
       async start() {
         if (settings.tickMs <= 0) return;
         // At the first tick after midnight JST, every day not yet refreshed up to the one that ended

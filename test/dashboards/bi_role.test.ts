@@ -57,8 +57,8 @@ describe('read-only role for BI tools', () => {
     assert.equal(await errorCode('SELECT * FROM core.audit_log'), '42501');
   });
 
-  it('`npm run dashboards -- bi login` gives the role LOGIN with the configured password', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['dashboards/cli.ts', 'bi', 'login'], {
+  it('`npm run tsunagu -- dashboards bi login` gives the role LOGIN with the configured password', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['main.ts', 'dashboards', 'bi', 'login'], {
       env: { ...f.t.env, PATH: process.env['PATH'], DASHBOARDS_BI_PASSWORD: BI_PASSWORD },
     });
     assert.equal(stdout, `${BI_ROLE} can log in (read-only, analytics schema)\n`);

@@ -162,10 +162,10 @@ describe('Superset provisioning', () => {
     assert.equal(superset.databases.length, 1);
   });
 
-  it('`npm run dashboards -- superset provision` reports what exists (second run: nothing new)', async () => {
+  it('`npm run tsunagu -- dashboards superset provision` reports what exists (second run: nothing new)', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['dashboards/cli.ts', 'superset', 'provision'],
+      ['main.ts', 'dashboards', 'superset', 'provision'],
       {
         env: {
           PATH: process.env['PATH'],
