@@ -1,18 +1,17 @@
 /**
- * The identity provider's admin commands. `main.ts` can list them among its COMMANDS (as
- * `clients add` …); until then they run on their own against the configured database:
+ * The identity provider's admin commands, run through the platform's CLI as
+ * `npm run tsunagu -- idp <command>` (modules.ts lists them):
  *
- *   node idp/cli.ts clients add --name NAME --grant client_credentials --scope points:write \
+ *   idp clients add --name NAME --grant client_credentials --scope points:write \
  *        [--grant authorization_code --redirect-uri URI …] [--ip 203.0.113.0/24 …] \
  *        [--auth client_secret_post] [--verified-claims]
  *       → prints {"clientId": "...", "clientSecret": "...", ...} as JSON (the secret is shown only here)
- *   node idp/cli.ts clients list
- *   node idp/cli.ts clients disable CLIENT_ID
- *   node idp/cli.ts staff add --username NAME [--privileged]   (prints a generated password + TOTP secret)
- *   node idp/cli.ts keys rotate
+ *   idp clients list
+ *   idp clients disable CLIENT_ID
+ *   idp staff add --username NAME [--privileged]   (prints a generated password + TOTP secret)
+ *   idp keys rotate
  */
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { AuthMethod, GrantType } from './clients/client_registry.ts';
 import type { IdpServices } from './index.ts';
 
@@ -116,24 +115,4 @@ export function findIdpCommand(argv: string[]): { command: IdpCommand; args: str
     if (command) return { command, args: argv.slice(words) };
   }
   return undefined;
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const found = findIdpCommand(process.argv.slice(2));
-  if (!found) {
-    for (const [name, c] of Object.entries(IDP_COMMANDS))
-      process.stdout.write(`${name.padEnd(18)}${c.summary}\n`);
-    process.exit(2);
-  }
-  const { createPlatform } = await import('../platform.ts');
-  const platform = await createPlatform({ env: { LOG_LEVEL: 'warn', ...process.env } });
-  let code: number;
-  try {
-    code = await found.command.run(platform.services['idp'] as IdpServices, found.args, (line) =>
-      process.stdout.write(`${line}\n`),
-    );
-  } finally {
-    await platform.stop();
-  }
-  process.exit(code);
 }

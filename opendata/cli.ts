@@ -1,7 +1,7 @@
 /**
  * The open-data import command, the same pipeline as the upload page:
  *
- *   npm run opendata -- import FILE [--dataset ID] [--municipality CODE] [--encoding auto|utf-8|shift_jis]
+ *   npm run tsunagu -- opendata import FILE [--dataset ID] [--municipality CODE] [--encoding auto|utf-8|shift_jis]
  *                                   [--header-line N] [--dataset-id CATALOGUE_ID] [--dry-run] [--json]
  *
  * `--dry-run` only analyses (no database, no broker); otherwise the platform is started on the
@@ -162,17 +162,4 @@ export async function runImport(
   } finally {
     await close();
   }
-}
-
-if (import.meta.main) {
-  const { createPlatform } = await import('../platform.ts');
-  const code = await runImport(
-    process.argv.slice(2),
-    (t) => process.stdout.write(t),
-    async () => {
-      const platform = await createPlatform({ env: { LOG_LEVEL: 'warn', ...process.env } });
-      return { service: platform.services['opendata'] as OpendataService, close: () => platform.stop() };
-    },
-  );
-  process.exitCode = code;
 }

@@ -253,7 +253,8 @@ describe('CLI', () => {
       const { stdout } = await promisify(execFile)(
         process.execPath,
         [
-          'idp/cli.ts',
+          'main.ts',
+          'idp',
           'clients',
           'add',
           '--name',
@@ -278,7 +279,7 @@ describe('CLI', () => {
 
       const staff = await promisify(execFile)(
         process.execPath,
-        ['idp/cli.ts', 'staff', 'add', '--username', 'tanaka', '--privileged'],
+        ['main.ts', 'idp', 'staff', 'add', '--username', 'tanaka', '--privileged'],
         { env: { ...process.env, ...t.env, LOG_LEVEL: 'silent' } },
       );
       const member = JSON.parse(staff.stdout.trim());
