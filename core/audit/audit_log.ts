@@ -138,7 +138,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   let queue: Pending[] = [];
   let flushing: Promise<void> | null = null;
   let sinceCheckpoint = 0;
-  let checkpointing: Promise<Checkpoint | null> | null = null;
+  // Checkpoints run one after another, never merged: each request signs the head as it then stands.
+  let checkpoints: Promise<unknown> = Promise.resolve();
   let closed = false;
 
   const timer = setInterval(() => {
@@ -230,10 +231,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       return ref!;
     },
     checkpoint() {
-      checkpointing ??= writeCheckpoint().finally(() => {
-        checkpointing = null;
-      });
-      return checkpointing;
+      const next = checkpoints.then(writeCheckpoint, writeCheckpoint);
+      checkpoints = next.catch(() => {});
+      return next;
     },
     verify() {
       return verifyAuditChain(db, {
@@ -246,7 +246,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       closed = true;
       clearInterval(timer);
       while (flushing) await flushing;
-      await checkpointing;
+      await checkpoints;
     },
   };
   return audit;
