@@ -60,6 +60,8 @@ function accessLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
+      // Only failures are logged at the default level; skip building the line when it would be dropped.
+      if (res.statusCode < 500 && !logger.isLevelEnabled('debug')) return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const line = {
         reqId: req.id,
