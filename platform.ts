@@ -101,7 +101,7 @@ export async function createPlatform(options: PlatformOptions = {}): Promise<Pla
     const metrics = createMetrics(db, () => audit.pending());
     const http = createHttpApp(config, logger, { instrument: metrics.middleware });
     let verifier: TokenVerifier = options.tokenVerifier ?? rejectAllTokens;
-    const delegatingVerifier: TokenVerifier = { verify: (token) => verifier.verify(token) };
+    const delegatingVerifier: TokenVerifier = { verify: (token, request) => verifier.verify(token, request) };
     const services: Record<string, unknown> = {};
     const ctx: ModuleContext = {
       config,

@@ -7,7 +7,7 @@ export { createAuditLog, readCheckpointFile } from './audit/audit_log.ts';
 export type { Checkpoint, CheckpointSigner } from './audit/checkpoint.ts';
 export { createCheckpointSigner, keyIdOf, verifyCheckpoint } from './audit/checkpoint.ts';
 export { createAddressMatcher, ipAllowList, parseCidr } from './auth/ip_allow_list.ts';
-export type { AuthContext, TokenVerifier } from './auth/require_token.ts';
+export type { AuthContext, TokenRequest, TokenVerifier } from './auth/require_token.ts';
 export { rejectAllTokens, requireToken } from './auth/require_token.ts';
 export type { BackupResult } from './backup/create_backup.ts';
 export { backupFileName, createBackup } from './backup/create_backup.ts';

@@ -1,10 +1,9 @@
 /**
- * The client address of the request being served, for code that runs deep inside oidc-provider or
- * inside the platform's token verifier, neither of which is handed the Express request.
- *
- * Why: core's `TokenVerifier.verify(token)` receives only the token, but a partner client's IP
- * allow-list must hold on every API call made with its tokens. The idp module mounts
- * `captureRequestContext` first (right after core), so every later module's routes run inside it.
+ * The client address of the request being served, for code that runs deep inside oidc-provider,
+ * which is not handed the Express request (its token endpoint enforces partner IP allow-lists).
+ * The platform's token verifier gets the address from core directly (`verify(token, { ip })`) and
+ * falls back to this only when called without it. The idp module mounts `captureRequestContext`
+ * right after core, so `/oidc` and every later module's routes run inside it.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RequestHandler } from 'express';

@@ -13,9 +13,17 @@ export interface AuthContext {
   scopes: string[];
 }
 
-/** Port: turns a presented bearer token into who it represents, or `null` when it is not valid now. */
+/** What the verifier may check besides the token: the client address (for per-client IP allow-lists). */
+export interface TokenRequest {
+  ip: string | undefined;
+}
+
+/**
+ * Port: turns a presented bearer token into who it represents, or `null` when it is not valid now.
+ * It may throw a `ProblemError` (e.g. `ip-not-allowed`) for a valid token used from the wrong place.
+ */
 export interface TokenVerifier {
-  verify(token: string): Promise<AuthContext | null>;
+  verify(token: string, request?: TokenRequest): Promise<AuthContext | null>;
 }
 
 /** Refuses every token: the platform's verifier until an identity provider is wired in. */
@@ -40,7 +48,7 @@ export function requireToken(verifier: TokenVerifier, scopes: string[] = []): Re
     const header = req.get('authorization') ?? '';
     const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
     if (!match) return next(new ProblemError('unauthorized', { headers: challenge() }));
-    const auth = await verifier.verify(match[1]!);
+    const auth = await verifier.verify(match[1]!, { ip: req.ip });
     if (!auth) return next(new ProblemError('invalid-token', { headers: challenge('invalid_token') }));
     const missing = scopes.filter((s) => !auth.scopes.includes(s));
     if (missing.length > 0) {

@@ -27,7 +27,7 @@ export function createTokenVerifier(options: {
 }): TokenVerifier {
   const { db, apiResource, now } = options;
   return {
-    async verify(token): Promise<AuthContext | null> {
+    async verify(token, request): Promise<AuthContext | null> {
       if (token.length < 20 || token.length > 128) return null;
       const { rows } = await db.query<{ payload: TokenPayload }>(
         `SELECT payload FROM idp.oidc_payloads
@@ -40,7 +40,7 @@ export function createTokenVerifier(options: {
       if (t.exp !== undefined && t.exp * 1000 <= now().getTime()) return null;
       const audiences = Array.isArray(t.aud) ? t.aud : t.aud === undefined ? [] : [t.aud];
       if (!audiences.includes(apiResource)) return null;
-      const address = await options.checkAddress(t.clientId, currentRequest()?.ip);
+      const address = await options.checkAddress(t.clientId, request ? request.ip : currentRequest()?.ip);
       if (address === 'inactive') return null;
       if (address === 'denied') {
         throw new ProblemError('ip-not-allowed', { detail: 'This client may not call from this address.' });

@@ -223,6 +223,10 @@ describe('partner clients: client credentials, introspection, revocation, token 
       headers: { authorization: `Bearer ${access_token}` },
     });
     assert.equal(ok.status, 200);
+    // Core's own routes, mounted before any module's, see the same address check.
+    const me = await send(`${t.url}/api/me`, { headers: { authorization: `Bearer ${access_token}` } });
+    assert.equal(me.status, 200);
+    assert.equal(me.body.clientId, local.clientId);
 
     await t.idp.clients.update(local.clientId, { ipAllowList: ['10.0.0.0/8'] }, 'test');
     const denied = await send(`${t.url}/api/admin/idp/clients`, {
@@ -230,6 +234,9 @@ describe('partner clients: client credentials, introspection, revocation, token 
     });
     assert.equal(denied.status, 403);
     assert.equal(denied.body.code, 'ip-not-allowed');
+    const meDenied = await send(`${t.url}/api/me`, { headers: { authorization: `Bearer ${access_token}` } });
+    assert.equal(meDenied.status, 403);
+    assert.equal(meDenied.body.code, 'ip-not-allowed');
   });
 
   it('disabling a client revokes its tokens and refuses new ones', async () => {
