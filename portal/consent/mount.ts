@@ -10,10 +10,9 @@
  * Without `client`, `start()` registers a fresh portal client with the identity provider (fine for
  * development and tests; a deployment passes a configured one so every instance shares it).
  */
-import { hkdfSync, randomBytes } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { ConsentServices } from '../../consent/index.ts';
-import { loadOrCreateDevSecret, type ModuleContext, ProblemError } from '../../core/index.ts';
+import { deriveKey, type ModuleContext, ProblemError } from '../../core/index.ts';
 import type { IdpServices } from '../../idp/index.ts';
 import { consentPages } from './consent_pages.ts';
 import { createResidentSession } from './resident_session.ts';
@@ -25,18 +24,7 @@ export interface ConsentPortalOptions {
 }
 
 function sessionKey(ctx: ModuleContext): Buffer {
-  const encoded =
-    ctx.config.masterKey ??
-    loadOrCreateDevSecret(ctx.config.dataDir, 'master-key.b64', () => randomBytes(32).toString('base64'));
-  return Buffer.from(
-    hkdfSync(
-      'sha256',
-      Buffer.from(encoded.trim(), 'base64'),
-      Buffer.alloc(0),
-      'tsunagu/portal/consent-session',
-      32,
-    ),
-  );
+  return deriveKey(ctx.config, 'tsunagu/portal/consent-session');
 }
 
 export function mountConsentPortal(

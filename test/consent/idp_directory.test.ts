@@ -4,24 +4,13 @@
  * the pairwise subject idp gave it.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import type { ConsentServices } from '../../consent/index.ts';
 import type { IdpServices } from '../../idp/index.ts';
 import { send } from '../support/http.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/ports.ts';
 
 describe('consent with the identity provider as its directory', () => {
   let t: TestPlatform;

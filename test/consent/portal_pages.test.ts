@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type ConsentServices, consentModule } from '../../consent/index.ts';
@@ -16,6 +15,7 @@ import { createIdpModuleWith, type IdpServices } from '../../idp/index.ts';
 import { mountConsentPortal } from '../../portal/consent/mount.ts';
 import { createCrl, createTestCa, issueCard } from '../idp/jpki_fixtures.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
+import { freePort } from '../support/ports.ts';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -27,17 +27,6 @@ const CHROMIUM_ARGS = [
 ];
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const BASE = '/portal/consent';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The portal entry's wiring (portal/consent/mount.ts) as a module after idp and consent. */
 const portalPages: ModuleFactory = (ctx) => {

@@ -2,21 +2,12 @@
  * Helpers for the idp tests: a platform on a known port (so PUBLIC_URL, and with it the OpenID issuer,
  * is the address the tests reach), a partner client, and an openid-client configuration for it.
  */
-import { createServer } from 'node:net';
 import * as oidc from 'openid-client';
 import type { IdpServices, PartnerClientInput } from '../../idp/index.ts';
 import { startTestPlatform, type TestPlatform, type TestPlatformOptions } from '../support/platform.ts';
+import { freePort } from '../support/ports.ts';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface IdpTestPlatform extends TestPlatform {
   idp: IdpServices;
