@@ -264,14 +264,20 @@ function attrName(raw: string): string {
   return checkUrlIdentifier('attribute name', decodeURIComponent(raw));
 }
 
+/** One attribute of one entity, as the URL names them; 404 when either is missing. */
+async function findAttr(ctx: BrokerContext, req: BrokerRequest, rawId: string, rawAttr: string) {
+  const entity = await findOne(ctx, req, target(req, rawId));
+  const attr = entity.attrs[attrName(rawAttr)];
+  if (!attr) throw attributeNotFound();
+  return attr;
+}
+
 export async function getAttr(
   ctx: BrokerContext,
   req: BrokerRequest,
   [rawId, rawAttr]: string[],
 ): Promise<BrokerReply> {
-  const entity = await findOne(ctx, req, target(req, rawId!));
-  const attr = entity.attrs[attrName(rawAttr!)];
-  if (!attr) throw attributeNotFound();
+  const attr = await findAttr(ctx, req, rawId!, rawAttr!);
   return { status: 200, json: renderAttr(attr, list(req, 'metadata')) };
 }
 
@@ -333,9 +339,7 @@ export async function getAttrValue(
   req: BrokerRequest,
   [rawId, rawAttr]: string[],
 ): Promise<BrokerReply> {
-  const entity = await findOne(ctx, req, target(req, rawId!));
-  const attr = entity.attrs[attrName(rawAttr!)];
-  if (!attr) throw attributeNotFound();
+  const attr = await findAttr(ctx, req, rawId!, rawAttr!);
   const value = attr.value;
   if (value !== null && typeof value === 'object') {
     if (!accepts(req, 'json'))
