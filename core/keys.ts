@@ -18,6 +18,7 @@ export function masterKey(config: Config): Buffer {
   return Buffer.from(encoded.trim(), 'base64');
 }
 
+/** Derive once and keep the key: in development each call reads the key file. */
 export function deriveKey(config: Config, purpose: string): Buffer {
   return Buffer.from(hkdfSync('sha256', masterKey(config), Buffer.alloc(0), purpose, 32));
 }
