@@ -125,7 +125,9 @@ export async function createPlatform(options: PlatformOptions = {}): Promise<Pla
       services[module.name] = module.services;
       if (module.tokenVerifier && !options.tokenVerifier) verifier = module.tokenVerifier;
     }
-    const migrations = modules.flatMap((m) => (m.migrations ? [m.migrations] : []));
+    const migrations = modules.flatMap((m): ModuleMigrations[] =>
+      m.migrations === null ? [] : Array.isArray(m.migrations) ? [...m.migrations] : [m.migrations as ModuleMigrations],
+    );
     (services['core'] as CoreServices | undefined)?.setExpectedMigrations(migrations);
     if (options.migrate !== false) await migrate(db, migrations, logger);
 

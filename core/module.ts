@@ -44,7 +44,11 @@ export interface ModuleContext {
 
 export interface TsunaguModule<S = unknown> {
   name: string;
-  migrations: ModuleMigrations | null;
+  /**
+   * The module's migrations: one set, or several (each with its own `module` key, e.g.
+   * `portal/notices`) when parts of a module are built and migrated independently.
+   */
+  migrations: ModuleMigrations | readonly ModuleMigrations[] | null;
   /**
    * Mounted in order; `parseBody: false` leaves request bodies unparsed for the router to read,
    * `rateLimit: false` exempts the router from the platform's per-client rate limit.

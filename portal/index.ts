@@ -1,90 +1,145 @@
 /**
- * portal — the web front ends. Today: the resident's consent pages (`/portal/consent`, built in
- * `portal/consent/`), signed in through the platform's own OpenID provider.
+ * portal — the web front ends: resident pages under `/portal`, staff pages under `/admin`, the public
+ * site. Each group of pages is a section (`portal/shared/section.ts`) listed in SECTIONS below.
  *
- * The pages are an OpenID client of the identity provider like any partner. The portal registers
- * that client once per deployment, keeps its secret sealed (AES-256-GCM under a key derived from
- * MASTER_KEY) in `portal.oidc_clients`, and every instance reuses it: an advisory lock makes
- * instances starting together register it only once.
+ * Residents sign in once for every resident page: the portal is an OpenID client of the platform's
+ * own provider like any partner. It registers that client once per deployment, keeps its secret
+ * sealed (AES-256-GCM under a key derived from MASTER_KEY) in `portal.oidc_clients`, and every
+ * instance reuses it: an advisory lock makes instances starting together register it only once.
  */
 
-import { deriveKey, type ModuleFactory, openWith, ProblemError, sealWith } from '../core/index.ts';
+import type { RequestHandler } from 'express';
+import {
+  deriveKey,
+  type ModuleContext,
+  type ModuleFactory,
+  type ModuleMigrations,
+  openWith,
+  ProblemError,
+  sealWith,
+} from '../core/index.ts';
 import type { IdpServices } from '../idp/index.ts';
-import { mountConsentPortal } from './consent/mount.ts';
+import { consentSection } from './consent/section.ts';
+import type { PortalContext, PortalSection } from './shared/section.ts';
+import { createResidentSession } from './shared/resident_session.ts';
+import { PORTAL_BASE, portalShell, residentLoginUrl } from './shell.ts';
 
-const CONSENT_BASE = '/portal/consent';
+export type { PortalContext, PortalSection } from './shared/section.ts';
+
+/** Every section the portal serves, in mounting order. */
+const SECTIONS: readonly PortalSection[] = [consentSection];
+
 const CLIENT_LOCK = 0x706f7274; // "port"
+const CLIENT_PURPOSE = 'resident-portal';
+
+const OWN_MIGRATIONS: ModuleMigrations = {
+  module: 'portal',
+  schema: 'portal',
+  migrations: [
+    {
+      id: '001_oidc_clients',
+      sql: `
+        CREATE TABLE portal.oidc_clients (
+          purpose        text PRIMARY KEY,
+          client_id      text NOT NULL,
+          sealed_secret  text NOT NULL,
+          created_at     timestamptz NOT NULL DEFAULT now()
+        );`,
+    },
+  ],
+};
+
+/** The resident pages' OpenID client: registered on first start, reused afterwards. */
+async function residentClient(ctx: ModuleContext, idp: IdpServices) {
+  const key = deriveKey(ctx.config, 'tsunagu/portal/client-secret');
+  return ctx.db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [CLIENT_LOCK]);
+    const { rows } = await tx.query<{ client_id: string; sealed_secret: string }>(
+      `SELECT client_id, sealed_secret FROM portal.oidc_clients WHERE purpose = $1`,
+      [CLIENT_PURPOSE],
+    );
+    const stored = rows[0];
+    if (stored) {
+      return {
+        clientId: stored.client_id,
+        clientSecret: openWith(key, stored.client_id, stored.sealed_secret),
+      };
+    }
+    const created = await idp.clients.create(
+      {
+        name: '住民ポータル / Resident portal',
+        grantTypes: ['authorization_code'],
+        scopes: ['consent:self'],
+        redirectUris: [`${ctx.config.publicUrl}${PORTAL_BASE}/callback`],
+      },
+      'system:portal',
+    );
+    const clientId = created.client.clientId;
+    await tx.query(
+      `INSERT INTO portal.oidc_clients (purpose, client_id, sealed_secret) VALUES ($1, $2, $3)`,
+      [CLIENT_PURPOSE, clientId, sealWith(key, clientId, created.clientSecret!)],
+    );
+    return { clientId, clientSecret: created.clientSecret! };
+  });
+}
+
+/** A handler that answers 503 until the section is built in `start()`. */
+function lateHandler(): { handler: RequestHandler; set(h: RequestHandler): void } {
+  let current: RequestHandler | undefined;
+  return {
+    handler: (req, res, next) =>
+      current
+        ? current(req, res, next)
+        : next(new ProblemError('not-ready', { detail: 'The portal is starting.' })),
+    set: (h) => {
+      current = h;
+    },
+  };
+}
 
 export const createPortalModule: ModuleFactory = (ctx) => {
-  const key = deriveKey(ctx.config, 'tsunagu/portal/client-secret');
-  let consentPages: ReturnType<typeof mountConsentPortal> | undefined;
-
-  /** The consent pages' OpenID client: registered on first start, reused afterwards. */
-  async function consentClient(): Promise<{ clientId: string; clientSecret: string }> {
-    const idp = ctx.services['idp'] as IdpServices | undefined;
-    if (!idp) throw new Error('the portal needs the idp module before it');
-    return ctx.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [CLIENT_LOCK]);
-      const { rows } = await tx.query<{ client_id: string; sealed_secret: string }>(
-        `SELECT client_id, sealed_secret FROM portal.oidc_clients WHERE purpose = 'consent-pages'`,
-      );
-      const stored = rows[0];
-      if (stored) {
-        return {
-          clientId: stored.client_id,
-          clientSecret: openWith(key, stored.client_id, stored.sealed_secret),
-        };
-      }
-      const created = await idp.clients.create(
-        {
-          name: '住民ポータル / Resident portal',
-          grantTypes: ['authorization_code'],
-          scopes: ['consent:self'],
-          redirectUris: [`${ctx.config.publicUrl}${CONSENT_BASE}/callback`],
-        },
-        'system:portal',
-      );
-      const clientId = created.client.clientId;
-      await tx.query(
-        `INSERT INTO portal.oidc_clients (purpose, client_id, sealed_secret) VALUES ('consent-pages', $1, $2)`,
-        [clientId, sealWith(key, clientId, created.clientSecret!)],
-      );
-      return { clientId, clientSecret: created.clientSecret! };
-    });
-  }
+  const shell = lateHandler();
+  const mounted = SECTIONS.map((section) => ({ section, late: lateHandler() }));
 
   return {
     name: 'portal',
-    migrations: {
-      module: 'portal',
-      schema: 'portal',
-      migrations: [
-        {
-          id: '001_oidc_clients',
-          sql: `
-            CREATE TABLE portal.oidc_clients (
-              purpose        text PRIMARY KEY,
-              client_id      text NOT NULL,
-              sealed_secret  text NOT NULL,
-              created_at     timestamptz NOT NULL DEFAULT now()
-            );`,
-        },
-      ],
-    },
+    migrations: [
+      OWN_MIGRATIONS,
+      ...SECTIONS.filter((s) => s.migrations?.length).map((s): ModuleMigrations => ({
+        module: `portal/${s.name}`,
+        schema: 'portal',
+        migrations: s.migrations!,
+      })),
+    ],
     routers: [
-      {
-        prefix: CONSENT_BASE,
-        router: (req, res, next) =>
-          consentPages
-            ? consentPages.handler(req, res, next)
-            : next(new ProblemError('not-ready', { detail: 'The portal is starting.' })),
-      },
+      { prefix: PORTAL_BASE, router: shell.handler },
+      ...mounted.map(({ section, late }) => ({
+        prefix: section.prefix,
+        router: late.handler,
+        parseBody: section.parseBody ?? true,
+        rateLimit: section.rateLimit ?? true,
+      })),
     ],
     services: {},
     async start() {
-      const pages = mountConsentPortal(ctx, { base: CONSENT_BASE, client: await consentClient() });
-      await pages.start();
-      consentPages = pages;
+      const idp = ctx.services['idp'] as IdpServices | undefined;
+      if (!idp) throw new Error('the portal needs the idp module before it');
+      const resident = createResidentSession({
+        issuer: idp.issuer,
+        client: await residentClient(ctx, idp),
+        redirectUri: `${ctx.config.publicUrl}${PORTAL_BASE}/callback`,
+        secret: deriveKey(ctx.config, 'tsunagu/portal/resident-session'),
+        commonIdForSubject: (clientId, sub) => idp.accounts.commonIdForSubject(clientId, sub),
+        secureCookies: ctx.config.publicUrl.startsWith('https://'),
+        path: PORTAL_BASE,
+        now: ctx.now,
+      });
+      const portal: PortalContext = { ctx, idp, resident, residentLoginUrl };
+      shell.set(portalShell(resident));
+      for (const { section, late } of mounted) late.set(await section.create(portal));
+    },
+    async stop() {
+      for (const { section } of mounted) await section.stop?.();
     },
   };
 };

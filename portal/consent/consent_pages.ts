@@ -17,10 +17,10 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { ConsentRecord, ConsentServices, HistoryEntry } from '../../consent/index.ts';
 import { ProblemError } from '../../core/index.ts';
-import { bi, escapeHtml, page, time } from './html.ts';
+import { bi, escapeHtml, page, time } from '../shared/html.ts';
 import { linksRoutes } from './links_page.ts';
 import { requestRoutes } from './request_page.ts';
-import type { ResidentSession } from './resident_session.ts';
+import type { ResidentSession } from '../shared/resident_session.ts';
 
 export interface ConsentPagesOptions {
   consent: ConsentServices;

@@ -8,8 +8,8 @@
 import type { Request, Response, Router } from 'express';
 import type { ConsentServices } from '../../consent/index.ts';
 import { ProblemError } from '../../core/index.ts';
-import { bi, escapeHtml, page, time } from './html.ts';
-import type { ResidentSession } from './resident_session.ts';
+import { bi, escapeHtml, page, time } from '../shared/html.ts';
+import type { ResidentSession } from '../shared/resident_session.ts';
 
 export interface LinksPageDeps {
   consent: ConsentServices;

@@ -15,12 +15,14 @@ import type { ConsentServices } from '../../consent/index.ts';
 import { deriveKey, type ModuleContext, ProblemError } from '../../core/index.ts';
 import type { IdpServices } from '../../idp/index.ts';
 import { consentPages } from './consent_pages.ts';
-import { createResidentSession } from './resident_session.ts';
+import { createResidentSession, type ResidentSession } from '../shared/resident_session.ts';
 
 export interface ConsentPortalOptions {
   /** Where the pages are mounted (default `/portal/consent`). */
   base?: string;
   client?: { clientId: string; clientSecret: string };
+  /** The portal's shared resident session (sign-in at `/portal/login`); without it the pages sign in on their own. */
+  session?: ResidentSession;
 }
 
 function sessionKey(ctx: ModuleContext): Buffer {
@@ -42,6 +44,11 @@ export function mountConsentPortal(
       const idp = ctx.services['idp'] as IdpServices | undefined;
       const consent = ctx.services['consent'] as ConsentServices | undefined;
       if (!idp || !consent) throw new Error('the consent pages need the idp and consent modules before them');
+      const serviceName = async (id: string) => (await idp.clients.get(id)).name;
+      if (options.session) {
+        pages = consentPages({ consent, session: options.session, base, serviceName });
+        return;
+      }
       const redirectUri = `${ctx.config.publicUrl}${base}/callback`;
       let client = options.client;
       if (!client) {
@@ -70,7 +77,7 @@ export function mountConsentPortal(
         consent,
         session,
         base,
-        serviceName: async (id) => (await idp.clients.get(id)).name,
+        serviceName,
       });
     },
   };

@@ -65,7 +65,7 @@ describe('portal module', () => {
       const location = await loginRedirect(t);
       assert.equal(`${location.origin}${location.pathname}`, `${publicUrl}/oidc/auth`);
       assert.equal(location.searchParams.get('client_id'), clientId);
-      assert.equal(location.searchParams.get('redirect_uri'), `${publicUrl}/portal/consent/callback`);
+      assert.equal(location.searchParams.get('redirect_uri'), `${publicUrl}/portal/callback`);
       assert.equal(location.searchParams.get('code_challenge_method'), 'S256');
     }
   });
