@@ -2,6 +2,7 @@
  * The modules the platform assembles, in dependency order: a module's factory sees the services of
  * every module listed before it. Add a module by appending its entry file's factory.
  */
+import { createAdapterPortsModule, createAdaptersModule } from './adapters/index.ts';
 import { createBrokerModule } from './broker/index.ts';
 import { createConsentModule } from './consent/index.ts';
 import { createCoreModule, type ModuleCommand, type ModuleFactory } from './core/index.ts';
@@ -17,6 +18,8 @@ export const MODULES: readonly ModuleFactory[] = [
   createIdpModule,
   createConsentModule,
   createPointsModule,
+  createAdaptersModule,
+  createAdapterPortsModule,
   createBrokerModule,
   createOpendataModule,
   createDashboardsModule,
