@@ -59,7 +59,10 @@ export interface StaffAccounts {
   isActive(staffId: string): Promise<boolean>;
   find(
     staffId: string,
-  ): Promise<{ username: string; lastLoginAt: string | null; lastLoginIp: string | null } | undefined>;
+  ): Promise<
+    | { username: string; privileged: boolean; lastLoginAt: string | null; lastLoginIp: string | null }
+    | undefined
+  >;
 }
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -293,13 +296,15 @@ export function createStaffAccounts(options: {
     async find(staffId) {
       const { rows } = await db.query<{
         username: string;
+        privileged: boolean;
         last_login_at: Date | null;
         last_login_ip: string | null;
-      }>('SELECT username, last_login_at, last_login_ip FROM idp.staff WHERE id = $1', [staffId]);
+      }>('SELECT username, privileged, last_login_at, last_login_ip FROM idp.staff WHERE id = $1', [staffId]);
       const r = rows[0];
       return r
         ? {
             username: r.username,
+            privileged: r.privileged,
             lastLoginAt: r.last_login_at?.toISOString() ?? null,
             lastLoginIp: r.last_login_ip,
           }

@@ -15,7 +15,9 @@
 import type { RequestHandler } from 'express';
 import type { Migration, ModuleContext } from '../../core/index.ts';
 import type { IdpServices } from '../../idp/index.ts';
+import type { StaffRoles } from '../admin/staff_roles.ts';
 import type { ResidentSession } from './resident_session.ts';
+import type { AdminNavEntry, StaffSession } from './staff_session.ts';
 
 export interface PortalContext {
   /** The portal module's context: config, database, audit, logger, services of every module before it. */
@@ -28,6 +30,21 @@ export interface PortalContext {
   resident: ResidentSession;
   /** `/portal/login?return=…` for a return path under `/portal`. */
   residentLoginUrl(returnTo: string): string;
+  /**
+   * The admin console's staff sign-in (cookie path `/admin`; see `portal/admin/`): `session.staffOf(req)`,
+   * role grants, and the console navigation gathered from every section's `adminNav`.
+   */
+  staff: {
+    session: StaffSession;
+    roles: StaffRoles;
+    nav: readonly AdminNavEntry[];
+  };
+  /**
+   * The gate for every staff page: ADMIN_IP_ALLOWLIST, a signed-in active staff member, the form token
+   * on POST, and `role` when given (privileged staff hold every role). Leaves the member on
+   * `res.locals.staff` for `sendAdminPage(req, res, …)` from `portal/admin/layout.ts`.
+   */
+  requireStaff(role?: string): RequestHandler;
 }
 
 export interface PortalSection {
@@ -40,6 +57,8 @@ export interface PortalSection {
   /** Leave request bodies unparsed (uploads) / exempt from the per-client rate limit. */
   parseBody?: boolean;
   rateLimit?: boolean;
+  /** Entries the section adds to the admin console's navigation (staff pages under `/admin/…`). */
+  adminNav?: AdminNavEntry[];
   /** Builds the pages once the modules have started (the identity provider is up). */
   create(portal: PortalContext): RequestHandler | Promise<RequestHandler>;
   /** Timers or workers the section runs; stopped on shutdown. */
