@@ -22,38 +22,14 @@ import type { IdpServices } from '../idp/index.ts';
 import { adminSection } from './admin/section.ts';
 import { createStaffConsole } from './admin/staff_console.ts';
 import { consentSection } from './consent/section.ts';
-import { homeSection } from './home/section.ts';
-import { pointsSection } from './points/section.ts';
-import { preferencesSection } from './preferences/section.ts';
-import { qrSection } from './qr/section.ts';
 import type { PortalContext, PortalSection } from './shared/section.ts';
 import { createResidentSession } from './shared/resident_session.ts';
 import { PORTAL_BASE, portalShell, residentLoginUrl } from './shell.ts';
 
 export type { PortalContext, PortalSection } from './shared/section.ts';
-export type { LinkPartner, LinkPartners } from './consent/link_partners.ts';
-export type { NotificationPreferences, NotificationKind, NotificationChannel } from './preferences/preferences.ts';
-export type { ResidentQrService, VerifiedResidentQr } from './qr/resident_qr.ts';
-
-/** What other modules may call (`ctx.services['portal']`); sections add theirs (see README). */
-export interface PortalServices {
-  /** The resident's QR code: `verify(token, actor)`, `redeem(token, { purpose, actor })`. */
-  qr: import('./qr/resident_qr.ts').ResidentQrService;
-  /** Notification preferences per resident, kind and channel (opt-in). */
-  preferences: import('./preferences/preferences.ts').NotificationPreferences;
-  /** Partners residents link by signing in there (OAuth/OIDC redirect). */
-  linkPartners: import('./consent/link_partners.ts').LinkPartners;
-}
 
 /** Every section the portal serves, in mounting order. */
-const SECTIONS: readonly PortalSection[] = [
-  adminSection,
-  homeSection,
-  pointsSection,
-  qrSection,
-  preferencesSection,
-  consentSection,
-];
+const SECTIONS: readonly PortalSection[] = [adminSection, consentSection];
 
 const CLIENT_LOCK = 0x706f7274; // "port"
 const CLIENT_PURPOSE = 'resident-portal';
@@ -146,7 +122,7 @@ export const createPortalModule: ModuleFactory = (ctx) => {
         rateLimit: section.rateLimit ?? true,
       })),
     ],
-    services: Object.assign({}, ...SECTIONS.map((s) => s.services?.(ctx) ?? {})) as PortalServices,
+    services: {},
     async start() {
       const idp = ctx.services['idp'] as IdpServices | undefined;
       if (!idp) throw new Error('the portal needs the idp module before it');
@@ -170,7 +146,6 @@ export const createPortalModule: ModuleFactory = (ctx) => {
         idp,
         resident,
         residentLoginUrl,
-        residentNav: SECTIONS.flatMap((s) => s.nav ?? []),
         staff,
         requireStaff: staff.requireStaff,
       };
