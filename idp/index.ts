@@ -31,7 +31,7 @@ import { createIdentityProofing, type IdentityProofing } from './jpki/identity_p
 import { createNonceStore } from './jpki/nonces.ts';
 import { OcspRevocationSource } from './jpki/ocsp_source.ts';
 import { CrlRevocationSource, firstDefinite, type RevocationSource } from './jpki/revocation.ts';
-import type { TrustAnchors } from './jpki/verify_jpki.ts';
+import { type TrustAnchors, verifyJpki } from './jpki/verify_jpki.ts';
 import { createSealer } from './keys/seal.ts';
 import { createSigningKeyStore, loadCookieKeys } from './keys/signing_keys.ts';
 import { createProvider, STAFF_PREFIX } from './provider/create_provider.ts';
@@ -39,6 +39,20 @@ import { createPgAdapterFactory, sweepExpired } from './provider/pg_adapter.ts';
 import { createTokenVerifier } from './provider/token_verifier.ts';
 import { captureRequestContext, runWithRequest } from './request_context.ts';
 import { idpMigrations } from './schema.ts';
+import { residentAdminRoutes } from './bulk/admin_routes.ts';
+import { type BulkRegistration, createBulkRegistration } from './bulk/bulk_registration.ts';
+import { createDevices, type Devices } from './passkeys/devices.ts';
+import { createPasskeys, type Passkeys } from './passkeys/passkeys.ts';
+import { type Assurance, createAssurance } from './signup/assurance.ts';
+import { createEmailAccounts, type EmailAccounts } from './signup/email_accounts.ts';
+import { residentSignIn } from './signup/login_routes.ts';
+import { createMemoryMailer, createSmtpMailer, type Mailer } from './signup/mailer.ts';
+import { type BreachedPasswords, createRangeApiClient, defaultBreachList } from './signup/passwords.ts';
+import { profileFieldsFrom } from './signup/profile_fields.ts';
+import { createRaiseAssurance } from './signup/raise_assurance.ts';
+import { residentApiRoutes } from './signup/resident_api.ts';
+import { signupMigrations } from './signup/schema.ts';
+import { signupRoutes } from './signup/signup_routes.ts';
 import { createStaffAccounts, type StaffAccounts } from './staff/staff_accounts.ts';
 
 export type { AccountRecord, Accounts, VerifiedProfile } from './accounts/accounts.ts';
@@ -51,6 +65,15 @@ export type { RevocationSource, RevocationStatus } from './jpki/revocation.ts';
 export { CrlRevocationSource, firstDefinite } from './jpki/revocation.ts';
 export { ACR } from './provider/create_provider.ts';
 export type { StaffAccounts, StaffAuthResult } from './staff/staff_accounts.ts';
+export type { BulkOptions, BulkRegistration, BulkReport } from './bulk/bulk_registration.ts';
+export type { Device, DeviceKind, Devices } from './passkeys/devices.ts';
+export type { PasskeyInfo, Passkeys } from './passkeys/passkeys.ts';
+export type { Assurance } from './signup/assurance.ts';
+export type { EmailAccounts, EmailLogin } from './signup/email_accounts.ts';
+export type { MailMessage, Mailer, MemoryMailer } from './signup/mailer.ts';
+export { createMemoryMailer, createSmtpMailer } from './signup/mailer.ts';
+export type { BreachedPasswords } from './signup/passwords.ts';
+export { createLocalBreachList, createRangeApiClient } from './signup/passwords.ts';
 
 export interface IdpServices {
   /** `${PUBLIC_URL}/oidc` */
@@ -67,6 +90,16 @@ export interface IdpServices {
   links: LinkChanges;
   /** Staff accounts for the admin console (password + TOTP); console clients are registered with `staffConsole`. */
   staff: StaffAccounts;
+  /** Residents registered by e-mail (sign-up, invitations, profile, logical deletion). */
+  residents: EmailAccounts;
+  /** Staff bulk registration from CSV, and the user import of a migration. */
+  bulk: BulkRegistration;
+  /** Residents' passkeys (WebAuthn), listing and revocation. */
+  passkeys: Passkeys;
+  /** IC cards and card-reader terminals: usable or revoked; lost My Number cards. */
+  devices: Devices;
+  /** Residents' assurance levels and point types' minimums. */
+  assurance: Assurance;
   /** Adds fresh signing keys, retires the current ones (still published) and reloads the provider. */
   rotateSigningKeys(actor: string): Promise<string[]>;
   /** The running provider (after start). */
@@ -94,6 +127,12 @@ export interface IdpOptions {
   loginThrottle?: ThrottleSettings;
   /** How often expired state is swept and rotated keys are picked up (default one minute). */
   maintenanceIntervalMs?: number;
+  /** Sends verification links and invitations (default: SMTP_URL, else kept in memory with a warning). */
+  mailer?: Mailer;
+  /** Breached-password check (default: BREACHED_PASSWORDS_URL's range API, else the shipped list). */
+  breachedPasswords?: BreachedPasswords;
+  /** Sign-up profile fields (`SIGNUP_PROFILE_FIELDS`, default `name,birthdate,postal_code`). */
+  profileFields?: string;
 }
 
 function pemCertificates(text: string): X509Certificate[] {
@@ -114,7 +153,14 @@ export function idpOptionsFromEnv(env: Record<string, string | undefined> = proc
     .split(',')
     .map((f) => f.trim())
     .filter(Boolean);
+  const smtp = env['SMTP_URL'];
+  const breached = env['BREACHED_PASSWORDS_URL'];
   return {
+    ...(smtp
+      ? { mailer: createSmtpMailer({ url: smtp, from: env['SMTP_FROM'] ?? 'noreply@tsunagu.invalid' }) }
+      : {}),
+    ...(breached ? { breachedPasswords: createRangeApiClient({ url: breached }) } : {}),
+    ...(env['SIGNUP_PROFILE_FIELDS'] ? { profileFields: env['SIGNUP_PROFILE_FIELDS'] } : {}),
     jpki: {
       ...(anchors ? { trustAnchors: readFileSync(anchors, 'utf8') } : {}),
       crls: crls.map((f) => readFileSync(f)),
@@ -249,6 +295,51 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
     now,
   });
   const throttle = createLoginThrottle(db, now, options.loginThrottle ?? DEFAULT_THROTTLE);
+  if (!options.mailer)
+    ctx.logger.warn(
+      'UNSAFE DEFAULT: no SMTP_URL; sign-up links and invitations are kept in memory, not sent',
+    );
+  const passkeys = createPasskeys({ db, audit, now, publicUrl: config.publicUrl, rpName: 'つなぐ Tsunagu' });
+  const residents = createEmailAccounts({
+    db,
+    audit,
+    sealer,
+    accounts,
+    passkeys,
+    mailer: options.mailer ?? createMemoryMailer(),
+    breached: options.breachedPasswords ?? defaultBreachList(),
+    fields: profileFieldsFrom(options.profileFields),
+    publicUrl: config.publicUrl,
+    now,
+  });
+  const nonceStore = createNonceStore(db, now);
+  const raise = createRaiseAssurance({
+    db,
+    audit,
+    sealer,
+    accounts,
+    nonces: nonceStore,
+    verify: (card, nonce, expected) =>
+      verifyJpki(
+        {
+          certificate: card.certificate,
+          intermediates: card.intermediates ?? [],
+          signature: card.signature,
+          nonce,
+          expected,
+        },
+        anchors,
+        revocation,
+        now(),
+      ),
+    isTest: () => anchors.isTest,
+    now,
+  });
+  const assurance = createAssurance({ db, audit, now });
+  const devices = createDevices({ db, audit, sealer, now });
+  const bulk = createBulkRegistration({ db, audit, emailAccounts: residents, now });
+  const minimumAcrOfClient = async (clientId: string) =>
+    (await clients.cached(clientId))?.minimumAcr ?? undefined;
   const interactions = interactionRoutes({
     ctx,
     provider: running,
@@ -258,18 +349,36 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
     staff,
     isStaffConsole: async (clientId) => (await clients.cached(clientId))?.staffConsole === true,
     minimumAcrOf: async (clientId) => (await clients.cached(clientId))?.minimumAcr ?? undefined,
+    resident: residentSignIn({
+      emailAccounts: residents,
+      passkeys,
+      raise,
+      throttle,
+      audit,
+      minimumAcrOf: minimumAcrOfClient,
+    }),
   });
   const identityRoutes = identityAdminRoutes(ctx, links, proofing);
 
   let sweeper: NodeJS.Timeout | undefined;
   return {
     name: 'idp',
-    migrations: { module: 'idp', schema: 'idp', migrations: idpMigrations },
+    migrations: [{ module: 'idp', schema: 'idp', migrations: idpMigrations }, signupMigrations],
     routers: [
       // First: every later module's requests carry the client address for the token verifier.
       { prefix: '/', router: captureRequestContext },
       { prefix: '/oidc', router: oidc, parseBody: false },
       { prefix: '/idp', router: interactions.router },
+      { prefix: '/idp', router: signupRoutes({ emailAccounts: residents, passkeys, throttle }) },
+      {
+        prefix: '/api/admin/idp',
+        router: residentAdminRoutes(ctx, { bulk, emailAccounts: residents, passkeys, devices, assurance })
+          .router,
+      },
+      {
+        prefix: '/api/idp',
+        router: residentApiRoutes(ctx, { emailAccounts: residents, passkeys, devices, assurance }).router,
+      },
       { prefix: '/api/admin/idp', router: admin.router },
       { prefix: '/api/admin/idp', router: identityRoutes.admin.router },
       { prefix: '/api/idp', router: identityRoutes.partner.router },
@@ -283,6 +392,11 @@ function createIdp(ctx: ModuleContext, options: IdpOptions): TsunaguModule<IdpSe
       federation,
       links,
       staff,
+      residents,
+      bulk,
+      passkeys,
+      devices,
+      assurance,
       provider: running,
       rotateSigningKeys,
     },

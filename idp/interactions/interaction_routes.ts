@@ -20,6 +20,7 @@ import type { ModuleContext } from '../../core/index.ts';
 import type { Federation } from '../federation/upstream_federation.ts';
 import type { IdentityProofing, ProofingFailure } from '../jpki/identity_proofing.ts';
 import { ACR, meetsAcr, STAFF_PREFIX } from '../provider/create_provider.ts';
+import type { ResidentSignIn } from '../signup/login_routes.ts';
 import type { StaffAccounts, StaffFailure } from '../staff/staff_accounts.ts';
 import type { LoginThrottle } from './login_throttle.ts';
 import { bilingual, escapeHtml, page } from './page.ts';
@@ -36,9 +37,15 @@ const CLAIM_LABELS: Record<string, [string, string]> = {
 };
 const PROFILE_CLAIMS = ['name', 'birthdate', 'gender', 'address'];
 
-type LoginFailure = ProofingFailure | 'UPSTREAM_ERROR' | 'STATE' | 'THROTTLED' | 'ACR_TOO_LOW';
+type LoginFailure =
+  ProofingFailure | 'UPSTREAM_ERROR' | 'STATE' | 'THROTTLED' | 'ACR_TOO_LOW' | 'PASSWORD' | 'PASSKEY';
 
 const FAILURE_TEXT: Record<LoginFailure, [string, string]> = {
+  PASSWORD: [
+    'メールアドレスまたはパスワードが正しくありません。',
+    'The e-mail address or password is not correct.',
+  ],
+  PASSKEY: ['パスキーを確認できませんでした。', 'The passkey could not be verified.'],
   ACR_TOO_LOW: [
     'このサービスでは、より確実な本人確認が必要です。署名用電子証明書で本人確認してください。',
     'This service needs a stronger identity check. Verify with your digital-signature certificate.',
@@ -108,6 +115,8 @@ export function interactionRoutes(options: {
   staff: StaffAccounts;
   isStaffConsole: (clientId: string) => Promise<boolean>;
   minimumAcrOf: (clientId: string) => Promise<string | undefined>;
+  /** Sign-in without the card (e-mail + password, passkeys) and raising to card level. */
+  resident?: ResidentSignIn;
 }): { router: express.Router } {
   const { proofing, federation } = options;
   const router = express.Router();
@@ -150,6 +159,7 @@ ${textarea('enrollAuthSignature', '利用者証明用電子証明書による署
 </form>
 </section>
 ${upstreamSection(base)}
+${options.resident?.section(base, uid) ?? ''}
 <form method="post" action="${base}/abort">
 <button type="submit" class="secondary" id="cancel">${bilingual('キャンセル', 'Cancel')}</button>
 </form>`,
@@ -410,9 +420,13 @@ ${extra ? `<ul>${extra}</ul>` : ''}
     const sign = { certificate: decode(b.signCertificate), signature: decode(b.signSignature) };
     const auth = { certificate: decode(b.enrollAuthCertificate), signature: decode(b.enrollAuthSignature) };
     const nonce = String(b.nonce ?? '');
+    // A resident signed in without the card raises the same common ID instead of enrolling anew.
+    const session = found.d.session?.accountId;
+    const raise = session && options.resident ? await options.resident.raiser(session) : undefined;
     await attempt(req, res, found, [sign.certificate, auth.certificate], async () =>
-      sign.certificate && sign.signature
-        ? proofing.enroll({
+      sign.certificate && sign.signature && raise && session
+        ? raise({
+            commonId: session,
             binding: found.d.uid,
             nonce,
             sign: { certificate: sign.certificate, signature: sign.signature },
@@ -420,7 +434,16 @@ ${extra ? `<ul>${extra}</ul>` : ''}
               ? { auth: { certificate: auth.certificate, signature: auth.signature } }
               : {}),
           })
-        : { ok: false, code: 'UNSUPPORTED' },
+        : sign.certificate && sign.signature
+          ? proofing.enroll({
+              binding: found.d.uid,
+              nonce,
+              sign: { certificate: sign.certificate, signature: sign.signature },
+              ...(auth.certificate && auth.signature
+                ? { auth: { certificate: auth.certificate, signature: auth.signature } }
+                : {}),
+            })
+          : { ok: false, code: 'UNSUPPORTED' },
     );
   });
 
@@ -587,5 +610,6 @@ ${extra ? `<ul>${extra}</ul>` : ''}
     );
   });
 
+  options.resident?.mount(router, { details, failPage, loginPage });
   return { router };
 }

@@ -27,7 +27,7 @@ const STYLE = `
   h1 { font-size: 1.375rem; line-height: 1.4; margin: 0 0 1rem; }
   .en { display: block; font-size: .875em; color: #4a4a4a; font-weight: normal; }
   label { display: block; font-weight: 600; margin: 1rem 0 .25rem; }
-  input[type=text], textarea { width: 100%; font: inherit; padding: .625rem; border: 2px solid #6b7280; border-radius: .375rem; }
+  input[type=text], input[type=email], input[type=password], input[type=date], input[type=tel], textarea { width: 100%; font: inherit; padding: .625rem; border: 2px solid #6b7280; border-radius: .375rem; }
   textarea { min-height: 6rem; font-family: ui-monospace, monospace; font-size: .875rem; }
   button { display: block; width: 100%; min-height: 3rem; margin-top: 1rem; font: inherit; font-weight: 600;
            border-radius: .375rem; border: 2px solid #0b4fa8; background: #0b4fa8; color: #fff; cursor: pointer; }

@@ -17,6 +17,8 @@ import { renderErrorPage, renderLogoutPrompt, renderLogoutSuccess } from '../int
 import { currentRequest } from '../request_context.ts';
 
 export const ACR = {
+  /** E-mail verified, password or passkey, self-declared profile (no identity document). */
+  selfAsserted: 'urn:tsunagu:acr:self-asserted',
   federated: 'urn:tsunagu:acr:federated',
   jpkiAuth: 'urn:tsunagu:acr:jpki-auth',
   jpkiSign: 'urn:tsunagu:acr:jpki-sign',
@@ -25,7 +27,7 @@ export const ACR = {
 } as const;
 
 /** Resident assurance levels, weakest first. */
-export const ACR_RANK: readonly string[] = [ACR.federated, ACR.jpkiAuth, ACR.jpkiSign];
+export const ACR_RANK: readonly string[] = [ACR.selfAsserted, ACR.federated, ACR.jpkiAuth, ACR.jpkiSign];
 
 /** Whether a session's acr meets a client's minimum (no minimum: always). */
 export function meetsAcr(acr: string | undefined, minimum: string | undefined): boolean {
