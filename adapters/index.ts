@@ -28,6 +28,7 @@ import {
   staffRouter,
 } from './kit/index.ts';
 import { lineAdapter } from './line/index.ts';
+import { sdgsAdapter } from './sdgs/index.ts';
 
 export type { AdapterContext, AdapterDefinition, AdapterFactory, Kit } from './kit/index.ts';
 
@@ -38,6 +39,7 @@ export type { AdapterContext, AdapterDefinition, AdapterFactory, Kit } from './k
 export const ADAPTERS: readonly AdapterFactory[] = [
   lineAdapter,
   healthAdapter,
+  sdgsAdapter,
 ];
 
 export interface AdaptersServices {
