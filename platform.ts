@@ -99,7 +99,7 @@ export async function createPlatform(options: PlatformOptions = {}): Promise<Pla
       now,
     });
     const metrics = createMetrics(db, () => audit.pending());
-    const http = createHttpApp(config, logger, { instrument: metrics.middleware });
+    const http = createHttpApp(config, logger, { onFinish: metrics.onFinish });
     let verifier: TokenVerifier = options.tokenVerifier ?? rejectAllTokens;
     const delegatingVerifier: TokenVerifier = { verify: (token, request) => verifier.verify(token, request) };
     const services: Record<string, unknown> = {};
@@ -126,7 +126,11 @@ export async function createPlatform(options: PlatformOptions = {}): Promise<Pla
       if (module.tokenVerifier && !options.tokenVerifier) verifier = module.tokenVerifier;
     }
     const migrations = modules.flatMap((m): ModuleMigrations[] =>
-      m.migrations === null ? [] : Array.isArray(m.migrations) ? [...m.migrations] : [m.migrations as ModuleMigrations],
+      m.migrations === null
+        ? []
+        : Array.isArray(m.migrations)
+          ? [...m.migrations]
+          : [m.migrations as ModuleMigrations],
     );
     (services['core'] as CoreServices | undefined)?.setExpectedMigrations(migrations);
     if (options.migrate !== false) await migrate(db, migrations, logger);

@@ -6,7 +6,7 @@
  * @example
  *   const transfers = new Counter({ name: 'tsunagu_points_transfers_total', help: '…', registers: [ctx.metrics] });
  */
-import type { RequestHandler } from 'express';
+import type { OnFinish } from './http/app.ts';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database } from './database.ts';
 
@@ -14,8 +14,8 @@ export type { Registry } from 'prom-client';
 
 export interface PlatformMetrics {
   registry: Registry;
-  /** Times every request; the route label is the declared route pattern, never the raw path. */
-  middleware: RequestHandler;
+  /** Records every finished request; the route label is the declared route pattern, never the raw path. */
+  onFinish: OnFinish;
 }
 
 export function createMetrics(db: Database, auditQueueDepth: () => number): PlatformMetrics {
@@ -49,14 +49,10 @@ export function createMetrics(db: Database, auditQueueDepth: () => number): Plat
   });
   return {
     registry,
-    middleware(req, res, next) {
-      const end = duration.startTimer();
-      res.on('finish', () => {
-        // Unmatched requests share one label, so probing random URLs cannot grow the label set.
-        const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-        end({ method: req.method, route, status: String(res.statusCode) });
-      });
-      next();
+    onFinish(req, res, seconds) {
+      // Unmatched requests share one label, so probing random URLs cannot grow the label set.
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      duration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
     },
   };
 }

@@ -1,13 +1,12 @@
 /**
  * The Express 5 application every module's routers are mounted on. The pipeline, in order:
  *
- *   request id        X-Request-Id in and out (generated when absent or malformed)
- *   metrics           request duration per route pattern and status (Prometheus)
- *   access log        one line per request: method, path (no query string), status, ms, request id
+ *   observe           X-Request-Id in and out (generated when absent or malformed); on finish, the
+ *                     metrics hook (duration per route pattern and status) and the access log line
  *   security headers  helmet (CSP, HSTS behind https, no sniffing, frame denial)
  *   CORS              only the origins in CORS_ORIGINS
  *   rate limit        per client: the bearer token when present, else the client address
- *   body parsers      JSON (limit BODY_LIMIT) and URL-encoded forms
+ *   body parsers      JSON (limit BODY_LIMIT) and URL-encoded forms, for requests that have a body
  *   [module routers]  mounted by `mount()`
  *   405 / 404         method not allowed (with Allow) or unknown route
  *   errors            RFC 9457 problem+json; 5xx details go to the log only
@@ -15,11 +14,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { ProblemError } from './problem.ts';
+import { fixedWindowRateLimit } from './rate_limit.ts';
 import { RouteRegistry } from './routes.ts';
 
 declare module 'express-serve-static-core' {
@@ -47,28 +47,30 @@ export interface HttpApp {
 
 const REQUEST_ID = /^[A-Za-z0-9\-_.:]{1,128}$/;
 
-function requestId(): RequestHandler {
-  return (req, res, next) => {
-    const incoming = req.get('x-request-id');
-    req.id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.setHeader('X-Request-Id', req.id);
-    next();
-  };
-}
+/** What the platform learns when a response has been sent (metrics); one listener per request. */
+export type OnFinish = (req: express.Request, res: express.Response, seconds: number) => void;
 
-function accessLog(logger: Logger): RequestHandler {
+/**
+ * Request id in and out, then one `finish` listener for the access log and the metrics hook:
+ * the per-request bookkeeping every response pays, kept to one closure.
+ */
+function observe(logger: Logger, onFinish: OnFinish | undefined): RequestHandler {
   return (req, res, next) => {
+    const incoming = req.headers['x-request-id'];
+    req.id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', req.id);
     const started = process.hrtime.bigint();
-    res.on('finish', () => {
+    res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      onFinish?.(req, res, seconds);
       // Only failures are logged at the default level; skip building the line when it would be dropped.
       if (res.statusCode < 500 && !logger.isLevelEnabled('debug')) return;
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const line = {
         reqId: req.id,
         method: req.method,
         path: req.path,
         status: res.statusCode,
-        ms: Math.round(ms * 10) / 10,
+        ms: Math.round(seconds * 1e4) / 10,
       };
       if (res.statusCode >= 500) logger.error(line, 'request');
       else logger.debug(line, 'request');
@@ -128,7 +130,7 @@ function toProblem(error: unknown): ProblemError {
 export function createHttpApp(
   config: Config,
   logger: Logger,
-  options: { instrument?: RequestHandler } = {},
+  options: { onFinish?: OnFinish } = {},
 ): HttpApp {
   const app = express();
   const registry = new RouteRegistry();
@@ -136,9 +138,7 @@ export function createHttpApp(
   app.set('trust proxy', config.trustedProxies.length > 0 ? config.trustedProxies : false);
   app.set('query parser', 'extended');
 
-  app.use(requestId());
-  if (options.instrument) app.use(options.instrument);
-  app.use(accessLog(logger));
+  app.use(observe(logger, options.onFinish));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -167,20 +167,11 @@ export function createHttpApp(
   const under = (prefixes: string[], path: string) =>
     prefixes.some((p) => path === p || path.startsWith(`${p}/`));
   app.use(
-    rateLimit({
+    fixedWindowRateLimit({
       windowMs: 60_000,
       limit: config.rateLimitPerMinute,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      keyGenerator: rateLimitKey,
+      key: rateLimitKey,
       skip: (req) => req.path === '/healthz' || req.path === '/readyz' || under(unlimitedPrefixes, req.path),
-      handler: (_req, _res, next, options) =>
-        next(
-          new ProblemError('rate-limited', {
-            detail: `Limit of ${options.limit} requests per minute exceeded.`,
-            headers: { 'Retry-After': String(Math.ceil(options.windowMs / 1000)) },
-          }),
-        ),
     }),
   );
   // Routers mounted with `parseBody: false` (the OpenID provider, the NGSIv2 broker) read bodies themselves.
@@ -188,8 +179,14 @@ export function createHttpApp(
   const isRaw = (path: string) => under(rawPrefixes, path);
   const json = express.json({ limit: config.bodyLimit, strict: true });
   const form = express.urlencoded({ limit: config.bodyLimit, extended: false });
-  app.use((req, res, next) => (isRaw(req.path) ? next() : json(req, res, next)));
-  app.use((req, res, next) => (isRaw(req.path) ? next() : form(req, res, next)));
+  // Most requests carry no body (GET, HEAD, DELETE): they skip both parsers without entering them.
+  const hasBody = (req: express.Request) =>
+    req.headers['transfer-encoding'] !== undefined ||
+    (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+  app.use((req, res, next) => {
+    if (!hasBody(req) || isRaw(req.path)) return next();
+    json(req, res, (error?: unknown) => (error ? next(error) : form(req, res, next)));
+  });
 
   let sealed = false;
   return {
