@@ -7,10 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { consentModule } from '../../consent/index.ts';
-import { createCoreModule, type ModuleFactory } from '../../core/index.ts';
-import { createIdpModule, type IdpServices } from '../../idp/index.ts';
+import type { ModuleFactory } from '../../core/index.ts';
+import type { IdpServices } from '../../idp/index.ts';
 import { totp } from '../../idp/staff/staff_accounts.ts';
+import { MODULES } from '../../modules.ts';
 import { createPortalModule } from '../../portal/index.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { freePort } from '../support/ports.ts';
@@ -35,7 +35,7 @@ export interface ConsolePlatform {
   stop(): Promise<void>;
 }
 
-/** The modules the console needs (core, idp, consent for the resident pages, portal), plus `extra` before the portal. */
+/** The platform as `npm start` assembles it, plus `extra` modules (test doubles) just before the portal. */
 export async function startConsolePlatform(
   options: { extra?: ModuleFactory[]; now?: () => Date; env?: Record<string, string> } = {},
 ): Promise<ConsolePlatform> {
@@ -49,13 +49,7 @@ export async function startConsolePlatform(
       TRUSTED_PROXIES: '127.0.0.1/32,::1/128',
       ...options.env,
     },
-    modules: [
-      createCoreModule,
-      createIdpModule,
-      consentModule({ deliveryIntervalMs: 0, expiryIntervalMs: 0 }),
-      ...(options.extra ?? []),
-      createPortalModule,
-    ],
+    modules: [...MODULES.filter((m) => m !== createPortalModule), ...(options.extra ?? []), createPortalModule],
     ...(options.now ? { now: options.now } : {}),
   });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
