@@ -280,6 +280,20 @@ export function createCatalogue({ db, audit, now, defaultK }: Deps) {
       });
     },
 
+    /** Live publications for an audience (newest first), with the pinned version's title: the public site lists them. */
+    async listPublished(
+      audience: 'residents' | 'partners' = 'residents',
+    ): Promise<Array<{ token: string; title: string; publishedAt: string }>> {
+      const { rows } = await db.query<{ token: string; title: string; publishedAt: Date }>(
+        `SELECT p.token, v.title, p.created_at AS "publishedAt"
+           FROM analytics.publication p
+           JOIN analytics.chart_version v ON v.chart_id = p.chart_id AND v.version = p.chart_version
+          WHERE p.revoked_at IS NULL AND p.audience = $1 ORDER BY p.created_at DESC, p.token`,
+        [audience],
+      );
+      return rows.map((r) => ({ token: r.token, title: r.title, publishedAt: r.publishedAt.toISOString() }));
+    },
+
     /** What the public sees: the pinned version's aggregates with small cells suppressed. */
     async published(
       token: string,

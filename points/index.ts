@@ -12,6 +12,7 @@
  */
 import type { ModuleFactory } from '../core/index.ts';
 import { type CampaignService, createCampaignService } from './campaign_service.ts';
+import { createDirectoryService, type DirectoryService } from './directory_service.ts';
 import { createExchangeService, type ExchangeService } from './exchange_service.ts';
 import { createLedgerService, type LedgerService } from './ledger_service.ts';
 import { createMerchantQr } from './merchant_qr.ts';
@@ -23,12 +24,19 @@ import { partnerRouter } from './routes/partner_api.ts';
 import { createSettlementService, type SettlementService } from './settlement_service.ts';
 import { jstDate } from './time.ts';
 
+export type {
+  Directory,
+  DirectoryCampaign,
+  DirectoryCurrency,
+  DirectoryMerchant,
+} from './directory_service.ts';
 export type { ExchangePolicy, ExternalWallet, PointsNotifier, PointsPorts } from './ports.ts';
 export type PointsService = LedgerService &
   ExchangeService &
   SettlementService &
   CampaignService &
-  ReportService;
+  ReportService &
+  DirectoryService;
 
 /** The module with explicit ports (tests, custom assemblies); the plain factory finds them in services. */
 export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsService> {
@@ -42,6 +50,7 @@ export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsSe
       ...createSettlementService({ ...deps, ledger }),
       ...createCampaignService({ ...deps, ledger }),
       ...createReportService({ ...deps, ledger }),
+      ...createDirectoryService(deps),
     };
     const qr = createMerchantQr(ctx.config, ctx.logger);
     let timer: NodeJS.Timeout | undefined;

@@ -22,7 +22,8 @@ import type { IdpServices } from '../idp/index.ts';
 import { adminSection } from './admin/section.ts';
 import { createStaffConsole } from './admin/staff_console.ts';
 import { consentSection } from './consent/section.ts';
-import { servicesAdminSection } from './municipal_services/section.ts';
+import { directoryStaffSection, merchantAdminSection, merchantSection } from './merchant/section.ts';
+import { publicSection } from './public/section.ts';
 import type { PortalContext, PortalSection } from './shared/section.ts';
 import { createResidentSession } from './shared/resident_session.ts';
 import { PORTAL_BASE, portalShell, residentLoginUrl } from './shell.ts';
@@ -30,7 +31,15 @@ import { PORTAL_BASE, portalShell, residentLoginUrl } from './shell.ts';
 export type { PortalContext, PortalSection } from './shared/section.ts';
 
 /** Every section the portal serves, in mounting order. */
-const SECTIONS: readonly PortalSection[] = [adminSection, servicesAdminSection, consentSection];
+const SECTIONS: readonly PortalSection[] = [
+  adminSection,
+  consentSection,
+  merchantSection,
+  merchantAdminSection,
+  directoryStaffSection,
+  // The public site is mounted at `/` and passes on every path it does not serve: keep it last.
+  publicSection,
+];
 
 const CLIENT_LOCK = 0x706f7274; // "port"
 const CLIENT_PURPOSE = 'resident-portal';

@@ -1,0 +1,45 @@
+/**
+ * The public site as a portal section mounted at `/`: home, merchant directory with map, where to
+ * earn, open data, sitemap and robots (see `public_router.ts`), and the staff API that approves
+ * merchants' directory changes and keeps the activities list (`admin_api.ts`). Paths it does not
+ * know fall through to the rest of the platform.
+ */
+import express from 'express';
+import type { DashboardsServices } from '../../dashboards/index.ts';
+import type { PointsService } from '../../points/index.ts';
+import type { PortalSection } from '../shared/section.ts';
+import { DIRECTORY_ADMIN_PREFIX, directoryAdminApi } from './admin_api.ts';
+import { createDirectoryStore } from './directory_store.ts';
+import { createEarnStore } from './earn_store.ts';
+import { PUBLIC_MIGRATIONS } from './migrations.ts';
+import { publicRouter } from './public_router.ts';
+import { publicSiteSettings } from './settings.ts';
+
+export const publicSection: PortalSection = {
+  name: 'public',
+  prefix: '/',
+  migrations: PUBLIC_MIGRATIONS,
+  async create({ ctx }) {
+    const points = ctx.services['points'] as PointsService | undefined;
+    if (!points) throw new Error('the public site needs the points module before the portal');
+    const dashboards = ctx.services['dashboards'] as DashboardsServices | undefined;
+    const settings = publicSiteSettings(process.env);
+    const store = createDirectoryStore({ ctx, points, ttlMs: settings.directoryTtlMs });
+    const earn = createEarnStore(ctx);
+    await store.facts();
+    const router = express.Router();
+    router.use(DIRECTORY_ADMIN_PREFIX, directoryAdminApi(ctx, store, earn));
+    router.use(
+      publicRouter({
+        ctx,
+        settings,
+        store,
+        earn,
+        // No notices module yet: the home page shows campaigns and says there is no news.
+        news: async () => null,
+        publishedCharts: async () => (dashboards ? dashboards.catalogue.listPublished('residents') : null),
+      }),
+    );
+    return router;
+  },
+};
