@@ -22,6 +22,7 @@ import type { IdpServices } from '../idp/index.ts';
 import { adminSection } from './admin/section.ts';
 import { createStaffConsole } from './admin/staff_console.ts';
 import { consentSection } from './consent/section.ts';
+import { servicesAdminSection } from './municipal_services/section.ts';
 import { directoryStaffSection, merchantAdminSection, merchantSection } from './merchant/section.ts';
 import { publicSection } from './public/section.ts';
 import type { PortalContext, PortalSection } from './shared/section.ts';
@@ -33,6 +34,7 @@ export type { PortalContext, PortalSection } from './shared/section.ts';
 /** Every section the portal serves, in mounting order. */
 const SECTIONS: readonly PortalSection[] = [
   adminSection,
+  servicesAdminSection,
   consentSection,
   merchantSection,
   merchantAdminSection,
