@@ -29,6 +29,7 @@ import {
 } from './kit/index.ts';
 import { lineAdapter } from './line/index.ts';
 import { sdgsAdapter } from './sdgs/index.ts';
+import { walletAdapter } from './wallet/index.ts';
 
 export type { AdapterContext, AdapterDefinition, AdapterFactory, Kit } from './kit/index.ts';
 
@@ -40,6 +41,7 @@ export const ADAPTERS: readonly AdapterFactory[] = [
   lineAdapter,
   healthAdapter,
   sdgsAdapter,
+  walletAdapter,
 ];
 
 export interface AdaptersServices {

@@ -35,6 +35,7 @@ export interface ExchangeRecord {
   id: string;
   service: string;
   eventId: string;
+  resident: string;
   status: 'pending' | 'posted' | 'voided';
   source: string;
   target: string;
@@ -67,7 +68,7 @@ interface Deps {
 }
 
 const SELECT_EXCHANGE = `
-  SELECT e.id::text, e.service, e.event_id AS "eventId", e.status, s.code AS source, t.code AS target,
+  SELECT e.id::text, e.service, e.event_id AS "eventId", e.resident, e.status, s.code AS source, t.code AS target,
          e.source_amount::int AS "sourceAmount", e.target_amount::int AS "targetAmount", e.rate,
          e.hold_journal_id::text AS "holdJournalId", e.wallet_tx_id AS "walletTxId"
     FROM points.exchange e
@@ -283,6 +284,7 @@ export function createExchangeService(deps: Deps) {
         logger.warn({ err, exchange: record.id }, 'wallet credit outcome unknown; exchange stays pending');
         return record;
       }
+      if ('queued' in outcome) return record; // the wallet adapter's outbox settles or voids it
       return outcome.ok
         ? service.settleExchange(record.id, outcome.walletTxId, input.actor)
         : service.voidExchange(record.id, outcome.reason, input.actor);

@@ -18,7 +18,8 @@ export interface ExchangePolicy {
 export interface ExternalWallet {
   /**
    * Credits the resident's wallet. Must be idempotent on `reference` (the exchange id). Resolves
-   * `{ ok: true, walletTxId }` when credited, `{ ok: false, reason }` when refused; throws when the
+   * `{ ok: true, walletTxId }` when credited, `{ ok: false, reason }` when refused, `{ queued: true }`
+   * when an outbox will deliver it (the adapter then settles or voids the exchange); throws when the
    * outcome is unknown (the exchange then stays pending until posted or voided).
    */
   credit(request: {
@@ -26,7 +27,7 @@ export interface ExternalWallet {
     resident: string;
     amount: number;
     reference: string;
-  }): Promise<{ ok: true; walletTxId: string } | { ok: false; reason: string }>;
+  }): Promise<{ ok: true; walletTxId: string } | { ok: false; reason: string } | { queued: true }>;
 }
 
 /** Delivers notices to residents and merchants per their preferences (balance change, expiry). */
