@@ -9,14 +9,16 @@ import { createCoreModule, type ModuleCommand, type ModuleFactory } from './core
 import { createDashboardsModule, dashboardsCommands } from './dashboards/index.ts';
 import { IDP_COMMANDS } from './idp/cli.ts';
 import { createIdpModule, type IdpServices } from './idp/index.ts';
+import { createMediationModule, MEDIATION_COMMANDS } from './mediation/index.ts';
 import { createOpendataModule, opendataCommands } from './opendata/index.ts';
-import { createPointsModule } from './points/index.ts';
+import { createPointsModule, importCommands } from './points/index.ts';
 import { createPortalModule } from './portal/index.ts';
 
 export const MODULES: readonly ModuleFactory[] = [
   createCoreModule,
   createIdpModule,
   createConsentModule,
+  createMediationModule,
   createPointsModule,
   createAdaptersModule,
   createAdapterPortsModule,
@@ -42,4 +44,6 @@ export const MODULE_COMMANDS: Readonly<Record<string, Readonly<Record<string, Mo
   ),
   opendata: opendataCommands,
   dashboards: dashboardsCommands,
+  import: importCommands,
+  mediation: MEDIATION_COMMANDS,
 };

@@ -38,7 +38,14 @@ export interface Accounts {
   pairwiseSubject(commonId: string, clientId: string): Promise<string>;
   /** The common ID behind a service's pairwise subject, if that service was ever given it. */
   commonIdForSubject(clientId: string, sub: string): Promise<string | undefined>;
+  /**
+   * Runs `listener` inside the transaction that stores a verified profile (enrolment, re-enrolment,
+   * federation), so a module keeping its own copy (mediation) commits or fails with it.
+   */
+  onProfile(listener: ProfileListener): void;
 }
+
+export type ProfileListener = (tx: Queryable, commonId: string, profile: VerifiedProfile) => Promise<void>;
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 
@@ -73,7 +80,14 @@ export function createAccounts(db: Database, sealer: Sealer, now: () => Date): A
   const pairwiseKey = sealer.derive('pairwise-subject');
   const sealProfile = (commonId: string, p: VerifiedProfile) =>
     sealer.seal(`profile:${commonId}`, JSON.stringify(p));
+  const listeners: ProfileListener[] = [];
+  const notify = async (tx: Queryable, commonId: string, profile: VerifiedProfile) => {
+    for (const listener of listeners) await listener(tx, commonId, profile);
+  };
   return {
+    onProfile(listener) {
+      listeners.push(listener);
+    },
     async create(tx, trustFramework, profile) {
       const commonId = newCommonId();
       await tx.query(
@@ -81,6 +95,7 @@ export function createAccounts(db: Database, sealer: Sealer, now: () => Date): A
          VALUES ($1, 'active', $2, $3, $4, $4)`,
         [commonId, trustFramework, profile ? sealProfile(commonId, profile) : null, now()],
       );
+      if (profile) await notify(tx, commonId, profile);
       return commonId;
     },
     async updateProfile(tx, commonId, profile) {
@@ -89,6 +104,7 @@ export function createAccounts(db: Database, sealer: Sealer, now: () => Date): A
         sealProfile(commonId, profile),
         now(),
       ]);
+      await notify(tx, commonId, profile);
     },
     async find(commonId) {
       const { rows } = await db.query<Row>('SELECT * FROM idp.accounts WHERE common_id = $1', [commonId]);
