@@ -16,6 +16,8 @@ import { createDirectoryService, type DirectoryService } from './directory_servi
 import { createExchangeService, type ExchangeService } from './exchange_service.ts';
 import { createLedgerService, type LedgerService } from './ledger_service.ts';
 import { createMerchantQr } from './merchant_qr.ts';
+import { createMigrationService, type MigrationService } from './migration/migration_service.ts';
+import { migrationImportMigrations } from './migration/schema.ts';
 import { pointsMigrations } from './migrations/index.ts';
 import { type PointsPorts, portResolver } from './ports.ts';
 import { createReportService, type ReportService } from './report_service.ts';
@@ -31,12 +33,22 @@ export type {
   DirectoryMerchant,
 } from './directory_service.ts';
 export type { ExchangePolicy, ExternalWallet, PointsNotifier, PointsPorts } from './ports.ts';
+export type {
+  ImportedHistoryRow,
+  ImportedVisit,
+  ImportReport,
+  MigrationService,
+  ReconciliationLine,
+} from './migration/migration_service.ts';
+export { importCommands } from './migration/cli.ts';
 export type PointsService = LedgerService &
   ExchangeService &
   SettlementService &
   CampaignService &
-  ReportService &
-  DirectoryService;
+  ReportService & {
+    /** Import of a previous system's balances and history, and of visits from other systems. */
+    migration: MigrationService;
+  } & DirectoryService;
 
 /** The module with explicit ports (tests, custom assemblies); the plain factory finds them in services. */
 export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsService> {
@@ -50,6 +62,7 @@ export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsSe
       ...createSettlementService({ ...deps, ledger }),
       ...createCampaignService({ ...deps, ledger }),
       ...createReportService({ ...deps, ledger }),
+      migration: createMigrationService({ ...deps, ledger }),
       ...createDirectoryService(deps),
     };
     const qr = createMerchantQr(ctx.config, ctx.logger);
@@ -57,7 +70,7 @@ export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsSe
     let lastExpiryDay = '';
     return {
       name: 'points',
-      migrations: pointsMigrations,
+      migrations: [pointsMigrations, migrationImportMigrations],
       routers: [partnerRouter(ctx, points, qr), adminRouter(ctx, points, qr)],
       services: points,
       async start() {

@@ -32,6 +32,7 @@ const STYLE = `
   button { display: block; width: 100%; min-height: 3rem; margin-top: 1rem; font: inherit; font-weight: 600;
            border-radius: .375rem; border: 2px solid #0b4fa8; background: #0b4fa8; color: #fff; cursor: pointer; }
   button.secondary { background: #fff; color: #0b4fa8; }
+  button .en { color: inherit; }
   :focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
   .error { border-left: 4px solid #b42318; background: #fef3f2; padding: .75rem; margin-bottom: 1rem; }
   ul.claims { padding-left: 1.25rem; }
