@@ -190,6 +190,8 @@ describe('partner API: every decision path answers exactly and is logged', () =>
     });
     assert.equal((await t.read(health, { subject: s, items: ['name'], purpose: 'age-check' })).status, 200);
     t.clock.advance(2 * DAY);
+    // Tokens are stored with the injected clock's expiry: take a fresh one.
+    health.token = await t.token(health, ['mediation:read']);
     const res = await t.read(health, { subject: s, items: ['name'], purpose: 'age-check' });
     assert.deepEqual([res.status, problem(res.body)], [403, NOT_PERMITTED]);
     const [entry] = await t.lastLog();
