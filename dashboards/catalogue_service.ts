@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditLog, Database } from '../core/index.ts';
 import { defineProblem, ProblemError } from '../core/index.ts';
+import type { BoundaryLayers } from './boundary_layers.ts';
 import { type ChartDefinition, checkDefinition, toVegaLite } from './chart_definition.ts';
 import { type QueryResult, runQuery } from './run_query.ts';
 import { findView } from './views.ts';
@@ -23,6 +24,7 @@ interface Deps {
   now: () => Date;
   /** Default small-cell threshold (k). */
   defaultK: number;
+  layers: BoundaryLayers;
 }
 
 export interface ChartVersion {
@@ -55,7 +57,15 @@ const VERSION_SQL = `SELECT v.chart_id::int AS id, v.title, v.version, v.definit
   v.created_by AS "createdBy", to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt"
   FROM analytics.chart_version v`;
 
-export function createCatalogue({ db, audit, now, defaultK }: Deps) {
+export function createCatalogue({ db, audit, now, defaultK, layers }: Deps) {
+  /** The definition fits its view, and a map's boundary layer exists. */
+  async function checkChart(d: ChartDefinition) {
+    const view = checkDefinition(d);
+    if (d.layer !== undefined && !(await layers.exists(d.layer)))
+      throw new ProblemError('layer-not-found', { detail: `No boundary layer ${d.layer}.` });
+    return view;
+  }
+
   async function chartVersion(id: number, version?: number): Promise<ChartVersion> {
     const { rows } = await db.query<ChartVersion>(
       version === undefined
@@ -94,7 +104,7 @@ export function createCatalogue({ db, audit, now, defaultK }: Deps) {
       input: { title: string; definition: ChartDefinition },
       actor: string,
     ): Promise<ChartVersion> {
-      const view = checkDefinition(input.definition);
+      const view = await checkChart(input.definition);
       const spec = toVegaLite(input.title, input.definition, view);
       const at = now();
       const id = await db.transaction(async (tx) => {
@@ -126,7 +136,7 @@ export function createCatalogue({ db, audit, now, defaultK }: Deps) {
       input: { title: string; definition: ChartDefinition; expectedVersion: number },
       actor: string,
     ): Promise<ChartVersion> {
-      const view = checkDefinition(input.definition);
+      const view = await checkChart(input.definition);
       const spec = toVegaLite(input.title, input.definition, view);
       const at = now();
       const version = await db.transaction(async (tx) => {

@@ -8,7 +8,7 @@ import { type AnalyticsView, findView } from './views.ts';
 
 defineProblem('invalid-chart', { status: 422, title: 'Chart definition does not fit the view' });
 
-export const CHART_TYPES = ['bar', 'line', 'area', 'pie', 'table'] as const;
+export const CHART_TYPES = ['bar', 'line', 'area', 'pie', 'table', 'map', 'heatmap'] as const;
 export const AGGREGATES = ['sum', 'min', 'max', 'avg'] as const;
 export const FILTER_OPS = ['eq', 'in', 'gte', 'lte'] as const;
 
@@ -26,6 +26,8 @@ export interface ChartDefinition {
   dimensions: string[];
   measures: Array<{ column: string; aggregate: (typeof AGGREGATES)[number] }>;
   filters: Filter[];
+  /** Map charts: the boundary layer whose areas the view's area dimension names. */
+  layer?: string;
 }
 
 const scalar = { type: ['string', 'number'] };
@@ -61,6 +63,7 @@ export const definitionSchema: JsonSchema = {
       },
     },
     filters: { type: 'array', items: filterSchema, maxItems: 20, default: [] },
+    layer: { type: 'string', pattern: '^[a-z0-9_-]{1,60}$' },
   },
 };
 
@@ -82,6 +85,14 @@ export function checkDefinition(d: ChartDefinition): AnalyticsView {
     invalid(`A ${d.chartType} chart has one or two dimensions.`);
   if (['bar', 'line', 'area'].includes(d.chartType) && d.dimensions.length === 2 && d.measures.length > 1)
     invalid('Two dimensions take one measure.');
+  if (d.chartType === 'heatmap' && (d.dimensions.length !== 2 || d.measures.length !== 1))
+    invalid('A heat map has two dimensions and one measure.');
+  if (d.chartType === 'map') {
+    if (!view.area) invalid(`${view.name} has no area dimension to draw on a map.`);
+    if (d.dimensions.length !== 1 || d.dimensions[0] !== view.area || d.measures.length !== 1)
+      invalid(`A map has the dimension ${view.area} and one measure.`);
+    if (d.layer === undefined) invalid('A map names its boundary layer (layer).');
+  } else if (d.layer !== undefined) invalid('Only map charts name a boundary layer.');
   return view;
 }
 
@@ -107,6 +118,8 @@ const MARKS: Record<ChartType, string> = {
   area: 'area',
   pie: 'arc',
   table: 'text',
+  map: 'geoshape',
+  heatmap: 'rect',
 };
 
 /** The Vega-Lite v5 specification of a chart; rows are bound at render time as the `rows` dataset. */
@@ -119,6 +132,30 @@ export function toVegaLite(title: string, d: ChartDefinition, view: AnalyticsVie
     encoding = {
       theta: { field: measure, type: 'quantitative' },
       color: { field: d.dimensions[0], type: 'nominal' },
+    };
+  } else if (d.chartType === 'heatmap') {
+    encoding = {
+      x: { field: d.dimensions[0], type: fieldType(d.dimensions[0]!) },
+      y: { field: d.dimensions[1], type: fieldType(d.dimensions[1]!) },
+      color: { field: measure, type: 'quantitative' },
+    };
+  } else if (d.chartType === 'map') {
+    // The boundary layer is bound at render time as the `boundaries` dataset (GeoJSON features with
+    // properties.area); the chart's rows are looked up by area.
+    return {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      title,
+      data: { name: 'boundaries', format: { type: 'json', property: 'features' } },
+      transform: [
+        {
+          lookup: 'properties.area',
+          from: { data: { name: 'rows' }, key: d.dimensions[0], fields: [measure] },
+        },
+      ],
+      projection: { type: 'mercator' },
+      mark: { type: 'geoshape', tooltip: true, stroke: '#333' },
+      encoding: { color: { field: measure, type: 'quantitative' } },
+      usermeta: { tsunagu: d },
     };
   } else if (d.chartType === 'table') {
     encoding = {

@@ -10,11 +10,13 @@
  *   await dashboards.refresher.refreshPoints({ currency: 'saijo-lsp', from: '2026-04-01', to: '2026-04-30' }, 'system:nightly');
  */
 import type { ModuleFactory } from '../core/index.ts';
+import { type BoundaryLayers, createBoundaryLayers } from './boundary_layers.ts';
 import { type Catalogue, createCatalogue } from './catalogue_service.ts';
 import type { BiLogin } from './commands.ts';
 import { BI_ROLE, dashboardsMigrations } from './migrations.ts';
 import { operatorPageRouter } from './operator_page.ts';
 import { createRefresher, dayBefore, jstDate, type Refresher } from './refresh_aggregates.ts';
+import type { VisitsSource } from './visits_port.ts';
 import { analystRouter, publicRouter } from './routes.ts';
 
 export type { ChartDefinition } from './chart_definition.ts';
@@ -23,9 +25,13 @@ export { BI_ROLE, BI_TABLES } from './migrations.ts';
 export type { AnalyticsView } from './views.ts';
 export { VIEWS } from './views.ts';
 
+export type { VisitsRow, VisitsSource } from './visits_port.ts';
+export { AGE_BANDS } from './visits_port.ts';
+
 export interface DashboardsServices extends BiLogin {
   catalogue: Catalogue;
   refresher: Refresher;
+  layers: BoundaryLayers;
 }
 
 export interface DashboardsSettings {
@@ -37,6 +43,17 @@ export interface DashboardsSettings {
   refreshBrokerServices: string[];
   /** How often the nightly refresh checks whether the JST day changed (ms; 0 turns it off). */
   tickMs: number;
+  /**
+   * Map tiles, `{z}/{x}/{y}` template (DASHBOARDS_TILE_URL, e.g. the GSI's
+   * https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png); empty draws boundary layers only.
+   */
+  tileUrl: string;
+  /** Attribution shown with the tiles (DASHBOARDS_TILE_ATTRIBUTION). */
+  tileAttribution: string;
+  /** Origins allowed to embed published charts in a frame (DASHBOARDS_EMBED_ORIGINS, comma-separated). */
+  embedOrigins: string[];
+  /** The visits port (tests, deployments); else the card-reader adapter's services when assembled. */
+  visits?: VisitsSource;
 }
 
 export function dashboardsSettings(env: Record<string, string | undefined>): DashboardsSettings {
@@ -49,7 +66,23 @@ export function dashboardsSettings(env: Record<string, string | undefined>): Das
     refreshCurrencies: list(env['DASHBOARDS_REFRESH_CURRENCIES'], []).filter(Boolean),
     refreshBrokerServices: list(env['DASHBOARDS_REFRESH_BROKER_SERVICES'], ['']),
     tickMs: 60_000,
+    tileUrl: checkTileUrl(env['DASHBOARDS_TILE_URL'] ?? ''),
+    tileAttribution: env['DASHBOARDS_TILE_ATTRIBUTION'] ?? '',
+    embedOrigins: list(env['DASHBOARDS_EMBED_ORIGINS'], []).filter(Boolean).map(checkOrigin),
   };
+}
+
+function checkTileUrl(url: string): string {
+  if (url === '') return url;
+  if (!/^https?:\/\/[^/]+\/.*\{z\}.*\{x\}.*\{y\}/.test(url))
+    throw new Error('DASHBOARDS_TILE_URL must be an http(s) URL template with {z}, {x} and {y}');
+  return url;
+}
+
+function checkOrigin(origin: string): string {
+  if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/.test(origin))
+    throw new Error(`DASHBOARDS_EMBED_ORIGINS: ${origin} is not an origin (scheme://host[:port])`);
+  return origin;
 }
 
 /** The module with settings overriding the DASHBOARDS_* environment variables (tests). */
@@ -59,21 +92,23 @@ export function dashboardsModule(
   return (ctx) => {
     const settings = { ...dashboardsSettings(process.env), ...overrides };
     const deps = { db: ctx.db, audit: ctx.audit, now: ctx.now };
-    const catalogue = createCatalogue({ ...deps, defaultK: settings.k });
-    const refresher = createRefresher({ ...deps, services: ctx.services });
+    const layers = createBoundaryLayers(deps);
+    const catalogue = createCatalogue({ ...deps, defaultK: settings.k, layers });
+    const refresher = createRefresher({ ...deps, services: ctx.services, layers, visits: settings.visits });
     let timer: NodeJS.Timeout | undefined;
     let running: Promise<void> | undefined;
     return {
       name: 'dashboards',
       migrations: dashboardsMigrations,
       routers: [
-        analystRouter(ctx, catalogue, refresher),
+        analystRouter(ctx, catalogue, refresher, layers),
         publicRouter(ctx, catalogue),
         operatorPageRouter(ctx),
       ],
       services: {
         catalogue,
         refresher,
+        layers,
         async enableBiLogin(password) {
           const { rows } = await ctx.db.query<{ sql: string }>(
             `SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', $1::text, $2::text) AS sql`,

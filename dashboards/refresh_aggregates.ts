@@ -8,6 +8,9 @@ import type { BrokerServices } from '../broker/index.ts';
 import type { AuditLog, Database } from '../core/index.ts';
 import { defineProblem, ProblemError } from '../core/index.ts';
 import type { PointsService } from '../points/index.ts';
+import type { BoundaryLayers } from './boundary_layers.ts';
+import { countEntitiesPerArea } from './entity_features.ts';
+import { findVisitsSource, type VisitsSource } from './visits_port.ts';
 
 defineProblem('source-unavailable', { status: 409, title: 'The module this view reads from is not running' });
 defineProblem('invalid-range', { status: 400, title: 'Date range is invalid' });
@@ -17,6 +20,9 @@ interface Deps {
   audit: AuditLog;
   now: () => Date;
   services: Readonly<Record<string, unknown>>;
+  layers: BoundaryLayers;
+  /** An explicit visits source (else the card-reader adapter's, when assembled). */
+  visits?: VisitsSource;
 }
 
 const MAX_DAYS = 366;
@@ -48,7 +54,7 @@ function nextDay(day: string): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
 
-export function createRefresher({ db, audit, now, services }: Deps) {
+export function createRefresher({ db, audit, now, services, layers, visits }: Deps) {
   function points(): PointsService {
     const p = services['points'] as PointsService | undefined;
     if (!p) throw new ProblemError('source-unavailable', { detail: 'The points module is not assembled.' });
@@ -72,10 +78,19 @@ export function createRefresher({ db, audit, now, services }: Deps) {
         await refresher
           .refreshPoints({ currency, from: input.from, to: input.to }, 'system:dashboards')
           .catch((e: unknown) => failures.push(e));
+      if (findVisitsSource(visits, services))
+        await refresher
+          .refreshVisits({ from: input.from, to: input.to }, 'system:dashboards')
+          .catch((e: unknown) => failures.push(e));
       if (input.brokerServices.length > 0 && services['broker'])
         await refresher
           .refreshBroker({ services: input.brokerServices }, 'system:dashboards')
           .catch((e: unknown) => failures.push(e));
+      if (input.brokerServices.length > 0 && services['broker'])
+        for (const layer of await layers.list())
+          await refresher
+            .refreshEntityAreas({ layer: layer.name, services: input.brokerServices }, 'system:dashboards')
+            .catch((e: unknown) => failures.push(e));
       if (failures.length > 0) throw failures[0];
     },
 
@@ -136,6 +151,7 @@ export function createRefresher({ db, audit, now, services }: Deps) {
           );
         });
       }
+      await refresher.rollUpMonths(input.currency, days);
       await db.query(
         `INSERT INTO analytics.refresh (source, scope, refreshed_at) VALUES ('points', $1, $2)
          ON CONFLICT (source, scope) DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at`,
@@ -148,6 +164,107 @@ export function createRefresher({ db, audit, now, services }: Deps) {
         details: { source: 'points', from: input.from, to: input.to, days: days.length },
       });
       return { source: 'points', currency: input.currency, days: days.length, flowRows: rows };
+    },
+
+    /**
+     * Rebuilds the monthly rollup of one currency for the months holding the given days (every
+     * month of the currency when none are given), one transaction per month.
+     */
+    async rollUpMonths(currency: string, days?: string[]): Promise<number> {
+      const months = days
+        ? [...new Set(days.map((d) => `${d.slice(0, 7)}-01`))]
+        : (
+            await db.query<{ month: string }>(
+              `SELECT DISTINCT to_char(date_trunc('month', day), 'YYYY-MM-DD') AS month
+                 FROM analytics.points_flow_daily WHERE currency = $1`,
+              [currency],
+            )
+          ).rows.map((r) => r.month);
+      for (const month of months)
+        await db.transaction(async (tx) => {
+          await tx.query('DELETE FROM analytics.points_flow_monthly WHERE currency = $1 AND month = $2', [
+            currency,
+            month,
+          ]);
+          await tx.query(
+            `INSERT INTO analytics.points_flow_monthly (month, currency, point_type, issuer, flow, merchant, place, amount)
+             SELECT $2::date, currency, point_type, issuer, flow, merchant, place, sum(amount)
+               FROM analytics.points_flow_daily
+              WHERE currency = $1 AND day >= $2::date AND day < ($2::date + interval '1 month')
+              GROUP BY currency, point_type, issuer, flow, merchant, place`,
+            [currency, month],
+          );
+        });
+      return months.length;
+    },
+
+    /** Recounts the located NGSIv2 entities per area of a boundary layer, per tenant and type. */
+    async refreshEntityAreas(input: { layer: string; services: string[] }, actor: string) {
+      const b = broker();
+      const layer = await layers.get(input.layer);
+      const rows: Array<[string, string, string, number]> = [];
+      for (const service of input.services)
+        for (const [key, count] of await countEntitiesPerArea(b, service, layer)) {
+          const [area, type] = JSON.parse(key) as [string, string];
+          rows.push([area, service, type, count]);
+        }
+      await db.transaction(async (tx) => {
+        await tx.query(
+          'DELETE FROM analytics.broker_entities_area WHERE layer = $1 AND service = ANY($2::text[])',
+          [input.layer, input.services],
+        );
+        await tx.query(
+          `INSERT INTO analytics.broker_entities_area (layer, area, service, entity_type, entities)
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int[])`,
+          [input.layer, ...[0, 1, 2, 3].map((i) => rows.map((r) => r[i]))],
+        );
+        await audit.recordInTransaction(tx, {
+          actor,
+          action: 'dashboards.refresh',
+          target: `layer:${input.layer}`,
+          details: { source: 'broker-areas', services: input.services.length, rows: rows.length },
+        });
+      });
+      return { source: 'broker-areas', layer: input.layer, rows: rows.length };
+    },
+
+    /** Replaces the visits of the given JST days from the visits port (card readers). */
+    async refreshVisits(input: { from: string; to: string }, actor: string) {
+      const source = findVisitsSource(visits, services);
+      if (!source)
+        throw new ProblemError('source-unavailable', {
+          detail:
+            'No visits source: the card-reader adapter is not assembled (see dashboards/visits_port.ts).',
+        });
+      const days = jstDays(input.from, input.to);
+      let total = 0;
+      for (const day of days) {
+        const rows = await source.visitsPerDay(day);
+        total += rows.length;
+        await db.transaction(async (tx) => {
+          await tx.query('DELETE FROM analytics.visits_daily WHERE day = $1', [day]);
+          await tx.query(
+            `INSERT INTO analytics.visits_daily (day, facility, facility_kind, area, age_band, visitors, visits)
+             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[])`,
+            [
+              day,
+              rows.map((r) => r.facility),
+              rows.map((r) => r.facilityKind),
+              rows.map((r) => r.area),
+              rows.map((r) => r.ageBand),
+              rows.map((r) => r.visitors),
+              rows.map((r) => r.visits),
+            ],
+          );
+        });
+      }
+      await audit.record({
+        actor,
+        action: 'dashboards.refresh',
+        target: 'visits',
+        details: { source: 'visits', from: input.from, to: input.to, days: days.length },
+      });
+      return { source: 'visits', days: days.length, rows: total };
     },
 
     /** Recounts the broker's entities per type for each tenant ('' is the default tenant). */

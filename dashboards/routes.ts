@@ -6,8 +6,10 @@
  * |-----------------------------------------|-----------------------------------------|
  * | GET  /views                             | read  → list the view catalogue         |
  * | POST /views/:view/query                 | read  → check definition → run          |
- * | GET  /views/:view/export.csv            | read  → check filters → stream CSV      |
- * | POST /refresh/points, /refresh/broker   | write → recompute aggregates            |
+ * | GET  /views/:view/export.{csv,arrows,parquet} | read → check filters → stream      |
+ * | POST /refresh/{points,broker,areas,visits} | write → recompute aggregates          |
+ * | GET  /boundaries, GET/PUT /boundaries/:name | read / write → GeoJSON boundary layers |
+ * | GET  /map/entities                      | read  → located NGSIv2 entities (GeoJSON) |
  * | GET/POST /charts, GET/PUT /charts/:id   | read / write → versioned charts         |
  * | GET  /charts/:id/versions/:version      | read                                    |
  * | GET  /charts/:id/data                   | read  → aggregates                      |
@@ -19,7 +21,10 @@
 import type { Request } from 'express';
 import type { JsonSchema, ModuleContext } from '../core/index.ts';
 import { ProblemError } from '../core/index.ts';
+import type { BrokerServices } from '../broker/index.ts';
+import type { BoundaryLayers } from './boundary_layers.ts';
 import type { Catalogue } from './catalogue_service.ts';
+import { entityFeatures } from './entity_features.ts';
 import {
   type ChartDefinition,
   checkDefinition,
@@ -27,11 +32,14 @@ import {
   definitionSchema,
   type Filter,
 } from './chart_definition.ts';
+import { streamViewArrow, streamViewParquet } from './export_arrow.ts';
 import { csvLine, streamViewCsv } from './export_csv.ts';
 import { publicChartHtml } from './public_page.ts';
 import type { Refresher } from './refresh_aggregates.ts';
 import { runQuery } from './run_query.ts';
 import { findView, VIEWS } from './views.ts';
+
+const EXPORTS = { csv: streamViewCsv, arrows: streamViewArrow, parquet: streamViewParquet };
 
 export const READ_SCOPE = 'dashboards:read';
 export const WRITE_SCOPE = 'dashboards:write';
@@ -42,6 +50,7 @@ const idParams: JsonSchema = {
   properties: { id: { type: 'string', pattern: '^[0-9]{1,12}$' } },
 };
 const title = { type: 'string', minLength: 1, maxLength: 200 };
+const layerName = { type: 'string', pattern: '^[a-z0-9_-]{1,60}$' };
 const version = { type: 'integer', minimum: 1 };
 const layoutSchema: JsonSchema = {
   type: 'array',
@@ -76,7 +85,12 @@ function viewOf(req: Request) {
   return view;
 }
 
-export function analystRouter(ctx: ModuleContext, catalogue: Catalogue, refresher: Refresher) {
+export function analystRouter(
+  ctx: ModuleContext,
+  catalogue: Catalogue,
+  refresher: Refresher,
+  layers: BoundaryLayers,
+) {
   const { router, route } = ctx.http.createRouter('/api/dashboards');
   const read = ctx.http.requireToken([READ_SCOPE]);
   const write = ctx.http.requireToken([WRITE_SCOPE]);
@@ -123,28 +137,38 @@ export function analystRouter(ctx: ModuleContext, catalogue: Catalogue, refreshe
   route(
     {
       method: 'get',
-      path: '/views/:view/export.csv',
-      summary: 'Export a view as CSV (UTF-8 with BOM), streamed',
+      path: '/views/:view/export.:format',
+      summary: 'Export a view with its filters, streamed: CSV (UTF-8 with BOM), Arrow IPC stream or Parquet',
       tags,
       security: r,
+      params: {
+        type: 'object',
+        required: ['view', 'format'],
+        properties: { view: { type: 'string' }, format: { enum: Object.keys(EXPORTS) } },
+      },
       query: {
         type: 'object',
         properties: { filter: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } },
       },
-      responses: { '200': { description: 'text/csv' } },
+      responses: {
+        '200': {
+          description: 'text/csv, application/vnd.apache.arrow.stream or application/vnd.apache.parquet',
+        },
+      },
     },
     read,
     async (req, res) => {
       const view = viewOf(req);
+      const format = String(req.params['format']) as keyof typeof EXPORTS;
       const filters = parseFilters(req.query['filter']);
       checkFilters(view, filters);
       await ctx.audit.record({
         actor: actor(req),
         action: 'dashboards.export',
         target: `view:${view.name}`,
-        details: { format: 'csv', filters: filters.length },
+        details: { format, filters: filters.length },
       });
-      await streamViewCsv(ctx.db, view, filters, res);
+      await EXPORTS[format](ctx.db, view, filters, res);
     },
   );
 
@@ -188,6 +212,125 @@ export function analystRouter(ctx: ModuleContext, catalogue: Catalogue, refreshe
     write,
     async (req, res) => {
       res.json(await refresher.refreshBroker(req.body, actor(req)));
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/refresh/areas',
+      summary: 'Recount located NGSIv2 entities per area of a boundary layer',
+      tags,
+      security: w,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['layer'],
+        properties: {
+          layer: layerName,
+          services: { type: 'array', items: { type: 'string' }, maxItems: 100, default: [''] },
+        },
+      },
+    },
+    write,
+    async (req, res) => {
+      res.json(await refresher.refreshEntityAreas(req.body, actor(req)));
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/refresh/visits',
+      summary: 'Recompute facility visits for JST days from the visits port (card readers)',
+      tags,
+      security: w,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['from', 'to'],
+        properties: { from: { type: 'string' }, to: { type: 'string' } },
+      },
+    },
+    write,
+    async (req, res) => {
+      res.json(await refresher.refreshVisits(req.body, actor(req)));
+    },
+  );
+
+  route(
+    { method: 'get', path: '/boundaries', summary: 'Boundary layers', tags, security: r },
+    read,
+    async (_req, res) => {
+      res.json({ layers: await layers.list() });
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/boundaries/:name',
+      summary: 'A boundary layer as GeoJSON (properties.area, properties.name)',
+      tags,
+      security: r,
+      params: { type: 'object', required: ['name'], properties: { name: layerName } },
+    },
+    read,
+    async (req, res) => {
+      res.type('application/geo+json').send(JSON.stringify(await layers.get(String(req.params['name']))));
+    },
+  );
+
+  route(
+    {
+      method: 'put',
+      path: '/boundaries/:name',
+      summary: 'Create or replace a GeoJSON boundary layer',
+      tags,
+      security: w,
+      params: { type: 'object', required: ['name'], properties: { name: layerName } },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['title', 'areaProperty', 'geojson'],
+        properties: {
+          title,
+          areaProperty: { type: 'string', minLength: 1, maxLength: 100 },
+          nameProperty: { type: 'string', minLength: 1, maxLength: 100 },
+          geojson: { type: 'object' },
+        },
+      },
+    },
+    write,
+    async (req, res) => {
+      res.json(await layers.put(String(req.params['name']), req.body, actor(req)));
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/map/entities',
+      summary: 'NGSIv2 entities with a location, as GeoJSON points',
+      tags,
+      security: r,
+      query: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          service: { type: 'string', maxLength: 50, default: '' },
+          type: { type: 'string', maxLength: 256 },
+          limit: { type: 'integer', minimum: 1, maximum: 5000, default: 1000 },
+        },
+      },
+    },
+    read,
+    async (req, res) => {
+      const broker = ctx.services['broker'] as BrokerServices | undefined;
+      if (!broker)
+        throw new ProblemError('source-unavailable', { detail: 'The broker module is not assembled.' });
+      const q = req.query as unknown as { service: string; type?: string; limit: number };
+      res.type('application/geo+json').send(JSON.stringify(await entityFeatures(broker, q)));
     },
   );
 

@@ -7,6 +7,7 @@
  */
 import type { Database } from '../core/index.ts';
 import type { ChartDefinition, Filter } from './chart_definition.ts';
+import { chooseSource } from './choose_source.ts';
 import type { AnalyticsView } from './views.ts';
 
 export type Row = Record<string, string | number | null | boolean>;
@@ -14,6 +15,8 @@ export type Row = Record<string, string | number | null | boolean>;
 export interface QueryResult {
   columns: string[];
   rows: Row[];
+  /** The table that answered: the view's own or its monthly rollup. */
+  source?: string;
   /** Present on published results: the threshold and how many cells were hidden entirely. */
   suppression?: { k: number; suppressedCells: number; rowsLeftOut: number };
 }
@@ -37,6 +40,13 @@ function dimensionSelect(view: AnalyticsView, dim: string): string {
   return view.dimensions[dim] === 'date' ? `to_char("${dim}", 'YYYY-MM-DD') AS "${dim}"` : `"${dim}"`;
 }
 
+/** A map chart over a view with several boundary layers reads only its own layer's areas. */
+function withLayer(view: AnalyticsView, d: ChartDefinition, filters: Filter[]): Filter[] {
+  return d.layer !== undefined && 'layer' in view.dimensions
+    ? [...filters, { column: 'layer', op: 'eq', value: d.layer }]
+    : filters;
+}
+
 export async function runQuery(
   db: Database,
   view: AnalyticsView,
@@ -44,7 +54,8 @@ export async function runQuery(
   options: { k?: number } = {},
 ): Promise<QueryResult> {
   const params: unknown[] = [];
-  const where = whereClause(d.filters, params);
+  const source = chooseSource(view, d);
+  const where = whereClause(withLayer(view, d, source.filters), params);
   const dims = d.dimensions.map((dim) => dimensionSelect(view, dim));
   const groupBy = d.dimensions.length > 0 ? `GROUP BY ${d.dimensions.map((_, i) => i + 1).join(', ')}` : '';
   const orderBy = d.dimensions.length > 0 ? `ORDER BY ${d.dimensions.map((_, i) => i + 1).join(', ')}` : '';
@@ -64,10 +75,10 @@ export async function runQuery(
         `count(*) FILTER (WHERE NOT (${keep}))::int AS "__left_out"`,
       ]
     : [];
-  const sql = `SELECT ${[...dims, ...measures, ...extra].join(', ')} FROM ${view.table} ${where} ${groupBy} ${orderBy}`;
+  const sql = `SELECT ${[...dims, ...measures, ...extra].join(', ')} FROM ${source.table} ${where} ${groupBy} ${orderBy}`;
   const { rows } = await db.query<Row>(sql, params);
   const columns = [...d.dimensions, ...d.measures.map((m) => m.column)];
-  if (!suppress) return { columns, rows };
+  if (!suppress) return { columns, rows, source: source.table };
   let suppressedCells = 0;
   let rowsLeftOut = 0;
   const published = rows.map((r) => {
@@ -82,6 +93,7 @@ export async function runQuery(
   return {
     columns: [...columns, 'suppressed'],
     rows: published,
+    source: source.table,
     suppression: { k: options.k!, suppressedCells, rowsLeftOut },
   };
 }

@@ -16,6 +16,13 @@ export interface AnalyticsView {
   personal: boolean;
   /** The measure counting distinct individuals behind a row; publishing needs it for personal views. */
   individuals?: string;
+  /**
+   * A monthly rollup of this daily view: queries that neither group nor filter by single days (day
+   * filters on month boundaries only) read `table`, whose `month` column replaces `day`.
+   */
+  monthly?: { table: string };
+  /** The dimension holding a boundary area code (map charts join it to a boundary layer). */
+  area?: string;
 }
 
 export const VIEWS: readonly AnalyticsView[] = [
@@ -25,6 +32,23 @@ export const VIEWS: readonly AnalyticsView[] = [
     title: { ja: 'ポイントの発行・利用・失効（日別）', en: 'Points issued, used and expired per day' },
     dimensions: {
       day: 'date',
+      currency: 'text',
+      point_type: 'text',
+      issuer: 'text',
+      flow: 'text',
+      merchant: 'text',
+      place: 'text',
+    },
+    measures: { amount: 'number' },
+    personal: true,
+    monthly: { table: 'analytics.points_flow_monthly' },
+  },
+  {
+    name: 'points_flow_monthly',
+    table: 'analytics.points_flow_monthly',
+    title: { ja: 'ポイントの発行・利用・失効（月別）', en: 'Points issued, used and expired per month' },
+    dimensions: {
+      month: 'date',
       currency: 'text',
       point_type: 'text',
       issuer: 'text',
@@ -58,6 +82,25 @@ export const VIEWS: readonly AnalyticsView[] = [
     dimensions: { service: 'text', entity_type: 'text' },
     measures: { entities: 'number' },
     personal: false,
+  },
+  {
+    name: 'broker_entities_area',
+    table: 'analytics.broker_entities_area',
+    title: { ja: 'オープンデータ（地区別エンティティ数）', en: 'NGSIv2 entities per area' },
+    dimensions: { layer: 'text', area: 'text', service: 'text', entity_type: 'text' },
+    measures: { entities: 'number' },
+    personal: false,
+    area: 'area',
+  },
+  {
+    name: 'visits_daily',
+    table: 'analytics.visits_daily',
+    title: { ja: '施設の利用（日別・地区・年齢層）', en: 'Facility visits per day, area and age band' },
+    dimensions: { day: 'date', facility: 'text', facility_kind: 'text', area: 'text', age_band: 'text' },
+    measures: { visitors: 'number', visits: 'number' },
+    personal: true,
+    individuals: 'visitors',
+    area: 'area',
   },
 ];
 
