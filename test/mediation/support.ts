@@ -71,8 +71,8 @@ export async function startMediationPlatform(
   extra: { databaseUrl?: string; dataDir?: string; clock?: Clock } = {},
 ): Promise<MediationTest> {
   const port = await freePort();
-  // Ten days back: tests may move the clock forward (expiry, suppression) while the provider's tokens,
-  // issued on the real clock, stay valid.
+  // Ten days back: tests may move the clock forward (expiry) while tokens, whose `exp` the provider
+  // sets from the real clock, stay valid; take a fresh token after moving it (stored expiry follows it).
   const clock = extra.clock ?? new Clock(new Date(Math.floor(Date.now() / 1000) * 1000 - 10 * DAY));
   const t = await startTestPlatform({
     now: clock.now,
