@@ -31,6 +31,8 @@ import type { Sealer } from './seal.ts';
 import {
   isLinked,
   issueLinkCode,
+  type LinkMethod,
+  linkVerified,
   linkWithCode,
   listLinks,
   type ServiceLink,
@@ -67,6 +69,15 @@ export interface ConsentServices {
   issueLinkCode(service: string, accountRef: string): Promise<{ code: string; expiresAt: string }>;
   /** The resident links the partner account behind `code` to their common ID. */
   link(resident: string, code: string, actor?: string, tx?: Queryable): Promise<ServiceLink>;
+  /**
+   * Records a link whose proof the caller verified: the portal's OAuth/OIDC redirect, where the
+   * resident signed in at the partner and `accountRef` is the subject its ID token named.
+   */
+  linkVerified(
+    link: { resident: string; service: string; accountRef: string; method: LinkMethod },
+    actor?: string,
+    tx?: Queryable,
+  ): Promise<ServiceLink>;
   unlink(resident: string, service: string, actor?: string, tx?: Queryable): Promise<ServiceLink>;
   /** The resident's links, current and ended, newest first. */
   links(resident: string): Promise<ServiceLink[]>;
@@ -164,6 +175,8 @@ export function createConsentServices(deps: ServiceDeps): ConsentServices {
     issueLinkCode: (service, accountRef) => issueLinkCode({ db, audit, directory, now }, service, accountRef),
     link: (resident, code, actor = 'resident', tx) =>
       inTx(tx, (t) => linkWithCode({ db, audit, directory, now }, t, resident, code, actor)),
+    linkVerified: (link, actor = 'resident', tx) =>
+      inTx(tx, (t) => linkVerified({ db, audit, directory, now }, t, link, actor)),
     unlink: (resident, service, actor = 'resident', tx) =>
       inTx(tx, (t) => unlink({ db, audit, directory, now }, t, resident, service, actor)),
     links: (resident) => listLinks(db, resident),

@@ -27,7 +27,7 @@ export type { Notice, NoticeInput } from './notices.ts';
 export type { ResidentDirectory } from './ports.ts';
 export type { ConsentEvent, ConsentRecord, ConsentState } from './records.ts';
 export { SCOPES as CONSENT_SCOPES } from './routes/consent_routes.ts';
-export type { ServiceLink } from './service_links.ts';
+export type { LinkMethod, ServiceLink } from './service_links.ts';
 export { signature as webhookSignature } from './webhooks.ts';
 
 export interface ConsentModuleOptions {

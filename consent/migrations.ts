@@ -235,5 +235,12 @@ export const consentMigrations: ModuleMigrations = {
     // Events written at the same instant (one transaction, or a frozen clock) keep their order.
     { id: '003_event_order', sql: 'ALTER TABLE consent.events ADD COLUMN seq bigserial;' },
     { id: '004_service_links', sql: SQL_004 },
+    // A resident may also link by signing in at the partner (OAuth/OIDC redirect, portal/consent).
+    {
+      id: '005_link_by_redirect',
+      sql: `ALTER TABLE consent.service_links DROP CONSTRAINT service_links_method_check;
+            ALTER TABLE consent.service_links ADD CONSTRAINT service_links_method_check
+              CHECK (method IN ('link-code', 'oauth-redirect'));`,
+    },
   ],
 };

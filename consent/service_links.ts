@@ -10,12 +10,15 @@ import type { AuditLog, Database, Queryable } from '../core/index.ts';
 import { ProblemError } from '../core/index.ts';
 import type { ResidentDirectory } from './ports.ts';
 
+/** How the resident proved control of the partner account: a code the partner showed, or signing in there. */
+export type LinkMethod = 'link-code' | 'oauth-redirect';
+
 export interface ServiceLink {
   id: string;
   resident: string;
   service: string;
   accountRef: string;
-  method: 'link-code';
+  method: LinkMethod;
   linkedAt: string;
   unlinkedAt: string | null;
 }
@@ -25,7 +28,7 @@ interface LinkRow {
   resident: string;
   service_id: string;
   account_ref: string;
-  method: 'link-code';
+  method: LinkMethod;
   linked_at: Date;
   unlinked_at: Date | null;
 }
@@ -108,18 +111,50 @@ export async function linkWithCode(
   if (!found) throw new ProblemError('link-code-invalid', { detail: 'Ask the service for a new code.' });
   if (!(await d.directory.residentActive(resident)))
     throw new ProblemError('resident-not-found', { detail: 'No such active resident.' });
+  await tx.query('UPDATE consent.link_codes SET used_at = $2 WHERE code_hash = $1', [hash(code), now]);
+  return recordLink(d, tx, resident, found.service_id, found.account_ref, 'link-code', actor, now);
+}
+
+/**
+ * Records a link whose proof the caller checked: the resident signed in at the partner (the portal's
+ * OAuth/OIDC redirect) and `accountRef` is the subject the partner's ID token named.
+ */
+export async function linkVerified(
+  d: LinkDeps,
+  tx: Queryable,
+  link: { resident: string; service: string; accountRef: string; method: LinkMethod },
+  actor: string,
+): Promise<ServiceLink> {
+  if (!link.accountRef || link.accountRef.length > 255)
+    throw new ProblemError('validation-failed', { detail: 'accountRef must be 1–255 characters.' });
+  if (!(await d.directory.serviceExists(link.service)))
+    throw new ProblemError('validation-failed', { detail: `No such service ${link.service}.` });
+  if (!(await d.directory.residentActive(link.resident)))
+    throw new ProblemError('resident-not-found', { detail: 'No such active resident.' });
+  return recordLink(d, tx, link.resident, link.service, link.accountRef, link.method, actor, d.now());
+}
+
+async function recordLink(
+  d: LinkDeps,
+  tx: Queryable,
+  resident: string,
+  service: string,
+  accountRef: string,
+  method: LinkMethod,
+  actor: string,
+  now: Date,
+): Promise<ServiceLink> {
   const { rows: live } = await tx.query<LinkRow>(
     `SELECT * FROM consent.service_links
       WHERE service_id = $1 AND (resident = $2 OR account_ref = $3) AND unlinked_at IS NULL`,
-    [found.service_id, resident, found.account_ref],
+    [service, resident, accountRef],
   );
   if (live.length > 0)
     throw new ProblemError('already-linked', { detail: 'Unlink the current link with this service first.' });
-  await tx.query('UPDATE consent.link_codes SET used_at = $2 WHERE code_hash = $1', [hash(code), now]);
   const { rows: inserted } = await tx.query<LinkRow>(
     `INSERT INTO consent.service_links (id, resident, service_id, account_ref, method, linked_at)
-     VALUES ($1, $2, $3, $4, 'link-code', $5) RETURNING *`,
-    [randomUUID(), resident, found.service_id, found.account_ref, now],
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+    [randomUUID(), resident, service, accountRef, method, now],
   );
   const link = inserted[0]!;
   await d.audit.recordInTransaction(tx, {

@@ -727,6 +727,28 @@ export function createLedgerService(deps: LedgerDeps) {
       };
     },
 
+    /**
+     * The currencies a holder has an account in, with the currency's and its point types' names
+     * (the resident portal's home). One probe of the account key per currency.
+     */
+    async holdings(input: { kind?: 'resident' | 'merchant'; holder: string }) {
+      const { rows } = await db.query<{
+        currency: string;
+        name: string;
+        municipality: string;
+        pointTypes: Record<string, string>;
+      }>(
+        `SELECT c.code AS currency, c.name, c.municipality,
+                coalesce((SELECT jsonb_object_agg(t.code, t.name) FROM points.point_type t WHERE t.currency_id = c.id),
+                         '{}'::jsonb) AS "pointTypes"
+           FROM points.currency c
+           JOIN points.account a ON a.currency_id = c.id AND a.kind = $1 AND a.holder = $2
+          ORDER BY c.code`,
+        [input.kind ?? 'resident', input.holder],
+      );
+      return rows;
+    },
+
     /** The ledger's invariants as violation counts; every count is zero on a healthy ledger. */
     async invariants(): Promise<Record<string, number>> {
       const { rows } = await db.query<{ check_name: string; violations: string }>(

@@ -21,7 +21,14 @@ import {
 import type { IdpServices } from '../idp/index.ts';
 import { adminSection } from './admin/section.ts';
 import { createStaffConsole } from './admin/staff_console.ts';
+import type { LinkPartners } from './consent/link_partners.ts';
 import { consentSection } from './consent/section.ts';
+import { homeSection } from './home/section.ts';
+import { pointsSection } from './points/section.ts';
+import type { NotificationPreferences } from './preferences/preferences.ts';
+import { preferencesSection } from './preferences/section.ts';
+import type { ResidentQrService } from './qr/resident_qr.ts';
+import { qrSection } from './qr/section.ts';
 import { servicesAdminSection } from './municipal_services/section.ts';
 import { directoryStaffSection, merchantAdminSection, merchantSection } from './merchant/section.ts';
 import { publicSection } from './public/section.ts';
@@ -30,11 +37,32 @@ import { createResidentSession } from './shared/resident_session.ts';
 import { PORTAL_BASE, portalShell, residentLoginUrl } from './shell.ts';
 
 export type { PortalContext, PortalSection } from './shared/section.ts';
+export type { LinkPartner, LinkPartners } from './consent/link_partners.ts';
+export type {
+  NotificationPreferences,
+  NotificationKind,
+  NotificationChannel,
+} from './preferences/preferences.ts';
+export type { ResidentQrService, VerifiedResidentQr } from './qr/resident_qr.ts';
+
+/** What other modules may call (`ctx.services['portal']`); sections add theirs (see README). */
+export interface PortalServices {
+  /** The resident's QR code: `verify(token, actor)`, `redeem(token, { purpose, actor })`. */
+  qr: ResidentQrService;
+  /** Notification preferences per resident, kind and channel (opt-in). */
+  preferences: NotificationPreferences;
+  /** Partners residents link by signing in there (OAuth/OIDC redirect). */
+  linkPartners: LinkPartners;
+}
 
 /** Every section the portal serves, in mounting order. */
 const SECTIONS: readonly PortalSection[] = [
   adminSection,
   servicesAdminSection,
+  homeSection,
+  pointsSection,
+  qrSection,
+  preferencesSection,
   consentSection,
   merchantSection,
   merchantAdminSection,
@@ -134,7 +162,7 @@ export const createPortalModule: ModuleFactory = (ctx) => {
         rateLimit: section.rateLimit ?? true,
       })),
     ],
-    services: {},
+    services: Object.assign({}, ...SECTIONS.map((s) => s.services?.(ctx) ?? {})) as PortalServices,
     async start() {
       const idp = ctx.services['idp'] as IdpServices | undefined;
       if (!idp) throw new Error('the portal needs the idp module before it');
@@ -158,6 +186,7 @@ export const createPortalModule: ModuleFactory = (ctx) => {
         idp,
         resident,
         residentLoginUrl,
+        residentNav: SECTIONS.flatMap((s) => s.nav ?? []),
         staff,
         requireStaff: staff.requireStaff,
       };

@@ -17,7 +17,8 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { ConsentRecord, ConsentServices, HistoryEntry } from '../../consent/index.ts';
 import { ProblemError } from '../../core/index.ts';
-import { bi, escapeHtml, page, time } from '../shared/html.ts';
+import { bi, escapeHtml, type NavEntry, page, type PageOptions, residentPage, time } from '../shared/html.ts';
+import type { RedirectLinkDeps } from './link_redirect.ts';
 import { linksRoutes } from './links_page.ts';
 import { requestRoutes } from './request_page.ts';
 import type { ResidentSession } from '../shared/resident_session.ts';
@@ -29,6 +30,22 @@ export interface ConsentPagesOptions {
   serviceName(serviceId: string): Promise<string>;
   /** Where the router is mounted, e.g. `/portal/consent`. */
   base: string;
+  /** The resident menu (the portal's `residentNav`); default: these pages' own entries. */
+  nav?: readonly NavEntry[];
+  /** Where the sign-out form posts (default `/portal/logout`, the portal's shared sign-out). */
+  logoutAction?: string;
+  /** Where a resident who is not signed in goes (default `{base}/login?return=…`; the portal's `/portal/login`). */
+  loginUrl?(returnTo: string): string;
+  /** Partners residents link by signing in at the partner (OAuth/OIDC redirect); see link_redirect.ts. */
+  redirectLinks?: RedirectLinkDeps;
+}
+
+/** The consent pages' own menu entries (the portal lists them in the resident menu too). */
+export function consentNav(base: string): NavEntry[] {
+  return [
+    { href: base, ja: '同意の管理', en: 'My consents', order: 50 },
+    { href: `${base}/links`, ja: '連携サービス', en: 'Linked services', order: 55 },
+  ];
 }
 
 const STATE_TEXT = {
@@ -66,6 +83,17 @@ function actor(a: string): [string, string] {
 export function consentPages(o: ConsentPagesOptions): Router {
   const router = express.Router();
   const { consent, session, base } = o;
+  const shell = { nav: o.nav ?? consentNav(base), session };
+  const logoutAction = o.logoutAction ?? '/portal/logout';
+  /** The resident shell for this request; `current` is a menu entry's href. */
+  const render = (req: Request, options: Omit<PageOptions, 'nav' | 'lang' | 'path'>) =>
+    residentPage(shell, req, { ...options, logoutAction });
+  /** The consent list and its history, side by side under the menu's 同意の管理. */
+  const subNav = (here: 'list' | 'history') =>
+    `<nav class="sub" aria-label="同意 / Consents"><ul>
+<li><a href="${base}"${here === 'list' ? ' aria-current="page"' : ''}>${bi('同意の一覧', 'My consents')}</a></li>
+<li><a href="${base}/history"${here === 'history' ? ' aria-current="page"' : ''}>${bi('変更の履歴', 'History')}</a></li>
+</ul></nav>`;
   const names = async (ids: Iterable<string>) => {
     const out = new Map<string, string>();
     for (const id of new Set(ids)) out.set(id, await o.serviceName(id).catch(() => id));
@@ -83,7 +111,11 @@ export function consentPages(o: ConsentPagesOptions): Router {
   /** The signed-in resident, or a redirect to sign in. */
   const signedIn = (req: Request, res: Response): string | undefined => {
     const resident = session.residentOf(req);
-    if (!resident) res.redirect(303, `${base}/login?return=${encodeURIComponent(req.originalUrl)}`);
+    if (!resident)
+      res.redirect(
+        303,
+        o.loginUrl?.(req.originalUrl) ?? `${base}/login?return=${encodeURIComponent(req.originalUrl)}`,
+      );
     return resident;
   };
 
@@ -213,13 +245,12 @@ ${first.sourceService ? `<p class="meta">${bi('あるサービスから別のサ
           ? `<p class="error" role="alert">${bi('この利用目的は現在の説明に含まれていないため、同意できません。', 'The current notice no longer covers this purpose.')}</p>`
           : '';
     res.type('html').send(
-      page({
+      render(req, {
         title: '同意の一覧',
         titleEn: 'My consents',
-        current: 'consents',
+        current: base,
         csrf,
-        base,
-        body: `${status}<p>${bi(
+        body: `${subNav('list')}${status}<p>${bi(
           'どのサービスに、どの情報を、何のために提供するかを項目ごとに決められます。一時停止はいつでも再開できます。撤回は元に戻せません。',
           'Decide per item which service may receive which data and why. A pause can be undone at any time; a withdrawal cannot.',
         )}</p>
@@ -253,8 +284,16 @@ ${sections.length > 0 ? sections.join('\n') : `<p>${bi('まだ同意はありま
     res.redirect(303, `${base}?done=${action}#c-${id}`);
   });
 
-  requestRoutes(router, { consent, session, serviceName: o.serviceName, base, signedIn });
-  linksRoutes(router, { consent, session, serviceName: o.serviceName, base, signedIn });
+  requestRoutes(router, { consent, session, serviceName: o.serviceName, base, signedIn, render });
+  linksRoutes(router, {
+    consent,
+    session,
+    serviceName: o.serviceName,
+    base,
+    signedIn,
+    render,
+    ...(o.redirectLinks ? { redirect: o.redirectLinks } : {}),
+  });
 
   router.get('/notice/:noticeId/:version', async (req, res) => {
     const resident = signedIn(req, res);
@@ -267,12 +306,10 @@ ${sections.length > 0 ? sections.join('\n') : `<p>${bi('まだ同意はありま
     const current = await consent.currentNotice(notice.noticeId);
     const newer = current && current.latest.version > notice.version;
     res.type('html').send(
-      page({
+      render(req, {
         title: notice.titleJa,
         titleEn: notice.titleEn,
-        current: null,
-        csrf: session.csrfFor(req),
-        base,
+        current: base,
         body: `<section class="card">
 <p class="meta">${bi(`第${notice.version}版`, `Version ${notice.version}`)}・${time(notice.publishedAt)}</p>
 <p>${escapeHtml(notice.bodyJa)}</p>
@@ -310,20 +347,19 @@ ${newer ? `<p class="meta">${bi(`最新は第${current.latest.version}版です�
       })
       .join('\n');
     res.type('html').send(
-      page({
+      render(req, {
         title: '変更の履歴',
         titleEn: 'History of changes',
-        current: 'history',
-        csrf: session.csrfFor(req),
-        base,
+        current: base,
         body:
-          events.length === 0
+          subNav('history') +
+          (events.length === 0
             ? `<p>${bi('履歴はまだありません。', 'No history yet.')}</p>`
             : `<table class="history">
 <caption>${bi('新しい順（日本時間）', 'Newest first (Japan time)')}</caption>
 <thead><tr><th scope="col">日時 <span lang="en">When</span></th><th scope="col">内容 <span lang="en">What</span></th><th scope="col">項目 <span lang="en">Item</span></th><th scope="col">提供先 <span lang="en">Service</span></th><th scope="col">目的 <span lang="en">Purpose</span></th><th scope="col">操作 <span lang="en">By</span></th></tr></thead>
 <tbody>${rows}</tbody>
-</table>`,
+</table>`),
       }),
     );
   });

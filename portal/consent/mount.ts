@@ -14,7 +14,9 @@ import type { RequestHandler } from 'express';
 import type { ConsentServices } from '../../consent/index.ts';
 import { deriveKey, type ModuleContext, ProblemError } from '../../core/index.ts';
 import type { IdpServices } from '../../idp/index.ts';
+import type { NavEntry } from '../shared/html.ts';
 import { consentPages } from './consent_pages.ts';
+import type { RedirectLinkDeps } from './link_redirect.ts';
 import { createResidentSession, type ResidentSession } from '../shared/resident_session.ts';
 
 export interface ConsentPortalOptions {
@@ -23,6 +25,12 @@ export interface ConsentPortalOptions {
   client?: { clientId: string; clientSecret: string };
   /** The portal's shared resident session (sign-in at `/portal/login`); without it the pages sign in on their own. */
   session?: ResidentSession;
+  /** The resident menu (the portal's); default: the consent pages' own entries. */
+  nav?: readonly NavEntry[];
+  /** Linking by signing in at the partner (OAuth/OIDC redirect). */
+  redirectLinks?: RedirectLinkDeps;
+  /** Where a resident who is not signed in goes (the portal's `/portal/login?return=…`). */
+  loginUrl?(returnTo: string): string;
 }
 
 function sessionKey(ctx: ModuleContext): Buffer {
@@ -45,8 +53,13 @@ export function mountConsentPortal(
       const consent = ctx.services['consent'] as ConsentServices | undefined;
       if (!idp || !consent) throw new Error('the consent pages need the idp and consent modules before them');
       const serviceName = async (id: string) => (await idp.clients.get(id)).name;
+      const extra = {
+        ...(options.nav ? { nav: options.nav } : {}),
+        ...(options.redirectLinks ? { redirectLinks: options.redirectLinks } : {}),
+        ...(options.loginUrl ? { loginUrl: options.loginUrl } : {}),
+      };
       if (options.session) {
-        pages = consentPages({ consent, session: options.session, base, serviceName });
+        pages = consentPages({ consent, session: options.session, base, serviceName, ...extra });
         return;
       }
       const redirectUri = `${ctx.config.publicUrl}${base}/callback`;
@@ -78,6 +91,8 @@ export function mountConsentPortal(
         session,
         base,
         serviceName,
+        logoutAction: `${base}/logout`,
+        ...extra,
       });
     },
   };

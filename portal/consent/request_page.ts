@@ -9,7 +9,7 @@
 import type { Request, Response, Router } from 'express';
 import type { ConsentServices } from '../../consent/index.ts';
 import { ProblemError } from '../../core/index.ts';
-import { bi, escapeHtml, page } from '../shared/html.ts';
+import { bi, escapeHtml, type PageOptions } from '../shared/html.ts';
 import type { ResidentSession } from '../shared/resident_session.ts';
 
 export interface RequestPageDeps {
@@ -18,6 +18,8 @@ export interface RequestPageDeps {
   serviceName(serviceId: string): Promise<string>;
   base: string;
   signedIn(req: Request, res: Response): string | undefined;
+  /** The resident shell for this request. */
+  render(req: Request, options: Omit<PageOptions, 'nav' | 'lang' | 'path'>): string;
 }
 
 interface ConsentRequest {
@@ -51,16 +53,15 @@ export function requestRoutes(router: Router, d: RequestPageDeps): void {
   const { consent, session, base } = d;
   const known = Object.keys(consent.dataItems);
   const labels = consent.dataItems as Record<string, { ja: string; en: string }>;
-  const invalid = (res: Response) =>
+  const invalid = (req: Request, res: Response) =>
     res
       .status(400)
       .type('html')
       .send(
-        page({
+        d.render(req, {
           title: 'このお願いは無効です',
           titleEn: 'This request is not valid',
           current: null,
-          base,
           body: `<p class="error" role="alert">${bi('リンク元のサービスにお問い合わせください。', 'Please contact the service that sent you here.')}</p>`,
         }),
       );
@@ -71,8 +72,9 @@ export function requestRoutes(router: Router, d: RequestPageDeps): void {
     const request = parse(req.query as Record<string, unknown>, known);
     const current = request && (await consent.currentNotice(request.notice));
     const notice = current?.latest;
-    if (!request || request.items.length === 0 || !notice) return invalid(res);
-    if (notice.service !== request.service || !notice.purposes.includes(request.purpose)) return invalid(res);
+    if (!request || request.items.length === 0 || !notice) return invalid(req, res);
+    if (notice.service !== request.service || !notice.purposes.includes(request.purpose))
+      return invalid(req, res);
     const to = await d.serviceName(request.service).catch(() => request.service);
     const from = request.source ? await d.serviceName(request.source).catch(() => request.source!) : null;
     const csrf = session.csrfFor(req);
@@ -83,12 +85,11 @@ export function requestRoutes(router: Router, d: RequestPageDeps): void {
       })
       .join('\n');
     res.type('html').send(
-      page({
+      d.render(req, {
         title: '情報提供への同意のお願い',
         titleEn: 'Request to share your data',
         current: null,
         csrf,
-        base,
         body: `<section class="card" aria-labelledby="who">
 <h2 id="who">${from ? `${escapeHtml(from)} → ${escapeHtml(to)}` : escapeHtml(to)}</h2>
 <p>${bi(
@@ -127,7 +128,7 @@ ${request.source ? `<input type="hidden" name="source" value="${escapeHtml(reque
       throw new ProblemError('forbidden', { detail: 'The form is out of date. Reload the page.' });
     const request = parse(body, known);
     const version = Number(body['version']);
-    if (!request || !Number.isInteger(version) || version < 1) return invalid(res);
+    if (!request || !Number.isInteger(version) || version < 1) return invalid(req, res);
     if (request.items.length === 0) return res.redirect(303, base);
     try {
       await consent.give(
@@ -143,7 +144,7 @@ ${request.source ? `<input type="hidden" name="source" value="${escapeHtml(reque
         'resident',
       );
     } catch (error) {
-      if (error instanceof ProblemError && error.status < 500) return invalid(res);
+      if (error instanceof ProblemError && error.status < 500) return invalid(req, res);
       throw error;
     }
     res.redirect(303, `${base}?done=again`);

@@ -1,7 +1,14 @@
 /**
- * The HTML shell of the resident consent pages: Japanese first with English beside it, no scripts,
- * large touch targets (≥ 44px), visible focus, WCAG 2.2 AA contrast, one column on a phone.
+ * The HTML shell of every resident page: Japanese first with English beneath, no scripts, large
+ * touch targets (≥ 44px), visible focus, WCAG 2.2 AA contrast, one column on a phone.
+ *
+ * Signed in, the header carries the portal menu (built from the sections' `nav` entries), a
+ * language toggle (日本語 ⇄ English: English-only text where a page uses `bi`) and the sign-out form.
+ *
+ * @example
+ *   res.type('html').send(portal.page(req, { title: 'ポイント', titleEn: 'Points', current: '/portal/points', body }));
  */
+import type { Request } from 'express';
 
 export function escapeHtml(value: unknown): string {
   return String(value ?? '')
@@ -12,9 +19,9 @@ export function escapeHtml(value: unknown): string {
     .replaceAll("'", '&#39;');
 }
 
-/** Japanese text with its English translation beneath. */
+/** Japanese text with its English translation beneath (English only when the resident chose English). */
 export function bi(ja: string, en: string): string {
-  return `${escapeHtml(ja)} <span class="en" lang="en">${escapeHtml(en)}</span>`;
+  return `<span class="ja" lang="ja">${escapeHtml(ja)}</span> <span class="en" lang="en">${escapeHtml(en)}</span>`;
 }
 
 const JST = new Intl.DateTimeFormat('ja-JP', {
@@ -37,12 +44,25 @@ const STYLE = `
   body { margin: 0; font-family: system-ui, "Hiragino Sans", "Noto Sans JP", sans-serif; font-size: 1.0625rem;
          line-height: 1.7; color: #1a1a1a; background: #f4f6f8; }
   header.top { background: #0b4fa8; color: #fff; }
-  header.top div { max-width: 40rem; margin: 0 auto; padding: .75rem 1rem; display: flex; flex-wrap: wrap;
-                   gap: .5rem 1rem; align-items: center; justify-content: space-between; }
-  header.top a, header.top button { color: #fff; }
-  nav ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: .25rem 1rem; }
-  nav a { display: inline-block; min-height: 44px; padding: .5rem 0; }
+  header.top .bar { max-width: 40rem; margin: 0 auto; padding: .5rem 1rem; display: flex; flex-wrap: wrap;
+                    gap: .5rem 1rem; align-items: center; justify-content: space-between; }
+  header.top a, header.top button, header.top summary { color: #fff; }
+  header.top .brand { font-size: 1.125rem; font-weight: 700; text-decoration: none; min-height: 44px;
+                      display: inline-flex; align-items: center; }
+  header.top .tools { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
+  header.top .tools form { margin: 0; }
+  header.top .lang { display: inline-flex; align-items: center; min-height: 44px; padding: 0 .5rem; }
+  nav.menu { max-width: 40rem; margin: 0 auto; padding: 0 1rem .5rem; }
+  nav.menu summary { display: inline-flex; align-items: center; gap: .5rem; min-height: 44px; padding: 0 .75rem;
+                     border: 2px solid #fff; border-radius: .375rem; cursor: pointer; font-weight: 600; }
+  nav.menu ul { list-style: none; margin: .5rem 0 0; padding: 0; display: grid;
+                grid-template-columns: repeat(auto-fill, minmax(10.5rem, 1fr)); gap: .25rem 1rem; }
+  nav.menu a { display: flex; align-items: center; min-height: 44px; padding: .25rem 0; }
   nav a[aria-current=page] { font-weight: 700; text-decoration-thickness: 3px; }
+  nav.sub ul { list-style: none; margin: 0 0 1rem; padding: 0; display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; }
+  nav.sub a { display: inline-flex; align-items: center; min-height: 44px; }
+  html[lang=en] .ja { display: none; }
+  html[lang=en] .en { display: inline; font-size: 1em; color: inherit; }
   main { max-width: 40rem; margin: 0 auto; padding: 1.25rem 1rem 3rem; }
   h1 { font-size: 1.375rem; line-height: 1.4; margin: 0 0 1rem; }
   h2 { font-size: 1.125rem; line-height: 1.4; margin: 0 0 .5rem; }
@@ -86,46 +106,127 @@ const STYLE = `
   ul.checks label { flex: 1; padding: .25rem 0; }
   input[type=text] { width: 100%; font: inherit; padding: .625rem; border: 2px solid #6b7280; border-radius: .375rem; min-height: 44px; letter-spacing: .1em; }
   label { display: block; font-weight: 600; margin: .5rem 0 .25rem; }
+  dl.balances { margin: 0; }
+  dl.balances div { display: flex; justify-content: space-between; gap: 1rem; flex-wrap: wrap; border-top: 1px solid #d0d7de; padding: .5rem 0; }
+  dl.balances div:first-child { border-top: 0; }
+  dl.balances dd { margin: 0; font-weight: 700; font-variant-numeric: tabular-nums; }
+  .amount { font-variant-numeric: tabular-nums; white-space: nowrap; }
+  .big { font-size: 1.75rem; font-weight: 700; }
+  figure.qr-figure { margin: 0; }
+  .qr { display: block; width: 100%; max-width: 18rem; height: auto; margin: 0 auto; background: #fff; }
+  .pager { display: flex; flex-wrap: wrap; gap: .5rem; justify-content: space-between; margin-top: 1rem; }
+  table.prefs th, table.prefs td { text-align: center; vertical-align: middle; }
+  table.prefs th[scope=row] { text-align: left; }
+  table.prefs input { width: 1.5rem; height: 1.5rem; }
+  table.prefs label { display: inline-flex; align-items: center; justify-content: center; min-width: 44px; min-height: 44px; margin: 0; }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
+
+/** One entry of the resident portal's menu (a section's `nav`). */
+export interface NavEntry {
+  href: string;
+  ja: string;
+  en: string;
+  /** Lower comes first; home is 0 (see portal/README.md for the order in use). */
+  order?: number;
+}
+
+export type Lang = 'ja' | 'en';
+
+export const LANG_COOKIE = 'tsunagu_lang';
+
+/** The language the resident chose with the toggle (cookie `tsunagu_lang`); Japanese by default. */
+export function langOf(req: Request): Lang {
+  const cookie = req.headers.cookie ?? '';
+  return /(?:^|;\s*)tsunagu_lang=en(?:;|$)/.test(cookie) ? 'en' : 'ja';
+}
 
 export interface PageOptions {
   title: string;
   titleEn: string;
-  /** Which navigation entry is the current page. */
-  current: 'consents' | 'history' | 'links' | null;
-  /** The CSRF token for the logout form, when signed in. */
-  csrf?: string;
-  base: string;
   body: string;
+  /** The `href` of the menu entry this page belongs to (marked `aria-current="page"`). */
+  current?: string | null;
+  /** The CSRF token for the sign-out form; given means signed in: the menu and sign-out show. */
+  csrf?: string;
+  /** The portal menu; empty or absent shows none. */
+  nav?: readonly NavEntry[];
+  /** Where the sign-out form posts (default `/portal/logout`). */
+  logoutAction?: string;
+  lang?: Lang;
+  /** This page's path and query, for the language toggle to return to. */
+  path?: string;
+  /** Kept for older callers; the shell no longer needs it. */
+  base?: string;
+}
+
+/** `/portal/lang?to=…&return=…`: the toggle's link (served by the home section). */
+export function langToggleHref(to: Lang, path: string): string {
+  return `/portal/lang?to=${to}&return=${encodeURIComponent(path)}`;
 }
 
 export function page(o: PageOptions): string {
-  const link = (key: 'consents' | 'history' | 'links', href: string, ja: string, en: string) =>
-    `<li><a href="${href}"${o.current === key ? ' aria-current="page"' : ''}>${escapeHtml(ja)} <span lang="en">/ ${escapeHtml(en)}</span></a></li>`;
-  const nav =
-    o.csrf === undefined
+  const lang = o.lang ?? 'ja';
+  const signedIn = o.csrf !== undefined;
+  const entries = [...(o.nav ?? [])].sort((a, b) => (a.order ?? 50) - (b.order ?? 50));
+  const menu =
+    signedIn && entries.length > 0
+      ? `<nav class="menu" aria-label="メニュー / Menu"><details><summary>${bi('メニュー', 'Menu')}</summary><ul>
+${entries
+  .map(
+    (e) =>
+      `<li><a href="${escapeHtml(e.href)}"${o.current === e.href ? ' aria-current="page"' : ''}>${bi(e.ja, e.en)}</a></li>`,
+  )
+  .join('\n')}
+</ul></details></nav>`
+      : '';
+  const toggle =
+    o.path === undefined
       ? ''
-      : `<nav aria-label="同意の管理 / Consents"><ul>
-${link('consents', `${o.base}`, '同意の一覧', 'My consents')}
-${link('history', `${o.base}/history`, '変更の履歴', 'History')}
-${link('links', `${o.base}/links`, '連携サービス', 'Linked services')}
-</ul></nav>
-<form method="post" action="${o.base}/logout"><input type="hidden" name="csrf" value="${escapeHtml(o.csrf)}"><button type="submit">ログアウト <span lang="en">Sign out</span></button></form>`;
+      : lang === 'ja'
+        ? `<a class="lang" href="${escapeHtml(langToggleHref('en', o.path))}" lang="en" hreflang="en">English</a>`
+        : `<a class="lang" href="${escapeHtml(langToggleHref('ja', o.path))}" lang="ja" hreflang="ja">日本語</a>`;
+  const signOut = signedIn
+    ? `<form method="post" action="${escapeHtml(o.logoutAction ?? '/portal/logout')}"><input type="hidden" name="csrf" value="${escapeHtml(o.csrf)}"><button type="submit">${bi('ログアウト', 'Sign out')}</button></form>`
+    : '';
+  const title = lang === 'ja' ? `${o.title} / ${o.titleEn}` : o.titleEn;
   return `<!doctype html>
-<html lang="ja">
+<html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(o.title)} / ${escapeHtml(o.titleEn)} — つなぐ Tsunagu</title>
+<title>${escapeHtml(title)} — つなぐ Tsunagu</title>
 <style>${STYLE}</style>
 </head>
 <body>
-<header class="top"><div><strong>つなぐ <span lang="en">Tsunagu</span></strong>${nav}</div></header>
+<header class="top"><div class="bar"><a class="brand" href="/portal">つなぐ <span lang="en">Tsunagu</span></a><div class="tools">${toggle}${signOut}</div></div>
+${menu}</header>
 <main>
 <h1>${bi(o.title, o.titleEn)}</h1>
 ${o.body}
 </main>
 </body>
 </html>`;
+}
+
+/** What the resident shell needs from the portal: its menu and the session. */
+export interface ResidentShell {
+  nav: readonly NavEntry[];
+  session: { residentOf(req: Request): string | undefined; csrfFor(req: Request): string };
+}
+
+/** The page for this request: menu and sign-out when signed in, the chosen language, the toggle. */
+export function residentPage(
+  shell: ResidentShell,
+  req: Request,
+  o: Omit<PageOptions, 'nav' | 'lang' | 'path' | 'csrf'> & { csrf?: string },
+): string {
+  const signedIn = shell.session.residentOf(req) !== undefined;
+  return page({
+    ...o,
+    nav: shell.nav,
+    lang: langOf(req),
+    path: req.originalUrl,
+    ...(o.csrf !== undefined || signedIn ? { csrf: o.csrf ?? shell.session.csrfFor(req) } : {}),
+  });
 }

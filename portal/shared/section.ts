@@ -15,6 +15,7 @@
 import type { RequestHandler } from 'express';
 import type { Migration, ModuleContext } from '../../core/index.ts';
 import type { IdpServices } from '../../idp/index.ts';
+import type { NavEntry } from './html.ts';
 import type { StaffRoles } from '../admin/staff_roles.ts';
 import type { ResidentSession } from './resident_session.ts';
 import type { AdminNavEntry, StaffSession } from './staff_session.ts';
@@ -30,6 +31,8 @@ export interface PortalContext {
   resident: ResidentSession;
   /** `/portal/login?return=…` for a return path under `/portal`. */
   residentLoginUrl(returnTo: string): string;
+  /** The resident menu: every section's `nav` entries (render pages with `residentPage` from `shared/html.ts`). */
+  residentNav: readonly NavEntry[];
   /**
    * The admin console's staff sign-in (cookie path `/admin`; see `portal/admin/`): `session.staffOf(req)`,
    * role grants, and the console navigation gathered from every section's `adminNav`.
@@ -59,6 +62,13 @@ export interface PortalSection {
   rateLimit?: boolean;
   /** Entries the section adds to the admin console's navigation (staff pages under `/admin/…`). */
   adminNav?: AdminNavEntry[];
+  /** Entries the section adds to the resident menu (pages under `/portal/…`). */
+  nav?: readonly NavEntry[];
+  /**
+   * Services other modules may call, merged into the portal module's services (`ctx.services['portal']`),
+   * built with the module (before start), so a module assembled earlier finds them at call time.
+   */
+  services?(ctx: ModuleContext): Record<string, unknown>;
   /** Builds the pages once the modules have started (the identity provider is up). */
   create(portal: PortalContext): RequestHandler | Promise<RequestHandler>;
   /** Timers or workers the section runs; stopped on shutdown. */

@@ -188,7 +188,8 @@ describe('resident consent pages in a browser', () => {
 
     await page.getByRole('link', { name: /変更の履歴/ }).click();
     await page.waitForURL(`${t.url}${BASE}/history`);
-    assert.equal(await page.getAttribute('nav a[aria-current=page]', 'href'), `${BASE}/history`);
+    assert.equal(await page.getAttribute('nav.sub a[aria-current=page]', 'href'), `${BASE}/history`);
+    assert.equal(await page.getAttribute('nav.menu a[aria-current=page]', 'href'), BASE);
     const first = (await page.locator('tbody tr').first().textContent())!.replace(/\s+/g, ' ');
     assert.match(first, /撤回しました Withdrawn/);
     assert.match(first, /生年月日 Date of birth/);
@@ -326,6 +327,7 @@ describe('resident consent pages in a browser', () => {
 
   it('links a partner account with the code the partner shows, and unlinks it', async () => {
     await page.goto(`${t.url}${BASE}`);
+    await page.locator('nav.menu summary').click();
     await page.getByRole('link', { name: /連携サービス/ }).click();
     await page.waitForURL(`${t.url}${BASE}/links`);
     assert.match((await page.textContent('main'))!, /連携しているサービスはありません。/);
