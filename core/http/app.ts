@@ -189,6 +189,7 @@ export function createHttpApp(
   });
 
   let sealed = false;
+  const groups = new Map<string, Router>();
   return {
     app,
     registry,
@@ -196,7 +197,23 @@ export function createHttpApp(
       if (sealed) throw new Error('cannot mount after seal()');
       if (options.parseBody === false) rawPrefixes.push(prefix);
       if (options.rateLimit === false) unlimitedPrefixes.push(prefix);
-      app.use(prefix, router);
+      // Routers are grouped by their first path segment, so a request walks the few groups and then
+      // only its own group's routers instead of every router of every module. A router mounted at the
+      // root closes the open groups: later routers go into new groups after it, keeping mount order.
+      const [, first, rest] = /^(\/[^/]+)(\/.*)?$/.exec(prefix) ?? [];
+      if (!first) {
+        groups.clear();
+        app.use(prefix || '/', router);
+        return;
+      }
+      let group = groups.get(first);
+      if (!group) {
+        group = express.Router();
+        groups.set(first, group);
+        app.use(first, group);
+      }
+      if (rest) group.use(rest, router);
+      else group.use(router);
     },
     seal() {
       if (sealed) return;
