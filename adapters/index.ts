@@ -25,6 +25,7 @@ import {
   kitMigrations,
   kitSettings,
   type OutboxHandler,
+  signInRouter,
   staffRouter,
 } from './kit/index.ts';
 import { lineAdapter } from './line/index.ts';
@@ -106,7 +107,11 @@ export function adaptersModule(options: AdaptersOptions = {}): ModuleFactory<Ada
         kitMigrations,
         ...definitions.flatMap((d): ModuleMigrations[] => (d.migrations ? [d.migrations] : [])),
       ],
-      routers: [staffRouter(ctx, kit, () => definitions), ...definitions.flatMap((d) => d.routers ?? [])],
+      routers: [
+        staffRouter(ctx, kit, () => definitions),
+        signInRouter(ctx, kit.signIn),
+        ...definitions.flatMap((d) => d.routers ?? []),
+      ],
       services: {
         kit,
         adapters: Object.fromEntries(definitions.map((d) => [d.name, d.services ?? {}])),

@@ -13,4 +13,8 @@ export type { EnqueueInput, OutboxEntry, OutboxHandler, OutboxMessage, OutboxSta
 export { PermanentFailure } from './outbox.ts';
 export type { Env } from './settings.ts';
 export { integer, rate, text } from './settings.ts';
+export { bilingual, escapeHtml, page } from './html.ts';
+export type { ResidentSignIn, SignInFinisher, SignInResult } from './resident_sign_in.ts';
+export { SIGN_IN_BASE } from './resident_sign_in.ts';
+export { signInRouter } from './signin_routes.ts';
 export { STAFF_PREFIX, STAFF_SCOPE, staffRouter } from './staff_api.ts';

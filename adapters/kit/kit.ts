@@ -14,6 +14,7 @@ import {
   type OutboxStatus,
 } from './outbox.ts';
 import { createOutboxWorker, type WorkerSettings } from './outbox_worker.ts';
+import { createResidentSignIn, type ResidentSignIn } from './resident_sign_in.ts';
 import { type Env, integer } from './settings.ts';
 
 export interface KitSettings extends WorkerSettings {
@@ -61,6 +62,8 @@ export interface Kit {
   inbox: Inbox;
   outbox: Outbox;
   sealer(purpose: string): Sealer;
+  /** Residents sign in through our OpenID provider for account-link pages. */
+  signIn: ResidentSignIn;
   settings: KitSettings;
 }
 
@@ -96,6 +99,7 @@ export function createKit(ctx: ModuleContext, settings: KitSettings): KitRuntime
   return {
     inbox,
     settings,
+    signIn: createResidentSignIn(ctx),
     outbox: {
       enqueue: (tx, input) => store.enqueue(tx, input),
       kick: () => worker.kick(),

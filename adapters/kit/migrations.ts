@@ -49,5 +49,16 @@ export const kitMigrations: ModuleMigrations = {
         CREATE INDEX outbox_adapter_status ON adapters.outbox (adapter, status, id DESC);
       `,
     },
+    {
+      id: '002_oidc_client',
+      sql: `
+        -- The adapters' OpenID client at our own provider (resident sign-in for account links).
+        CREATE TABLE adapters.oidc_client (
+          purpose        text PRIMARY KEY,
+          client_id      text NOT NULL,
+          sealed_secret  text NOT NULL
+        );
+      `,
+    },
   ],
 };
