@@ -329,6 +329,26 @@ describe('resident portal in a browser', () => {
     assert.match((await page.getByRole('alert').textContent())!, /連携できませんでした。/);
     assert.equal(await consent.isLinked(commonId, health), false);
 
+    // A forged form, or a service that offers no sign-in linking, starts nothing.
+    const forged = await page.request.post(`${t.url}/portal/consent/links/${health}/connect`, {
+      form: { csrf: 'forged' },
+      maxRedirects: 0,
+    });
+    assert.equal(forged.status(), 403);
+    assert.equal(forged.headers()['set-cookie'], undefined);
+
+    const answers: string[] = [];
+    page.on('request', (req) => {
+      if (req.url().includes('/links/callback?')) answers.push(req.url());
+    });
+    // The resident changes their mind at the partner: nothing is linked.
+    await page.getByRole('button', { name: /健康アプリにログインして連携/ }).click();
+    await page.waitForURL(new RegExp(`^${partner.issuer}/`));
+    await page.getByRole('link', { name: /Cancel/ }).click();
+    await page.waitForURL(/m=cancelled/);
+    assert.match((await page.getByRole('status').textContent())!, /連携を取りやめました。/);
+    assert.equal(await consent.isLinked(commonId, health), false);
+
     await page.getByRole('button', { name: /健康アプリにログインして連携/ }).click();
     await page.waitForURL(new RegExp(`^${partner.issuer}/`));
     await page.fill('input[name=login]', 'hanako-at-health');
@@ -357,6 +377,14 @@ describe('resident portal in a browser', () => {
       link!.accountRef,
     ]);
 
+    // The partner's answer replayed (the state cookie is spent) links nothing more.
+    const linksBefore = (await consent.links(commonId)).length;
+    assert.match(answers.at(-1)!, /[?&]code=/);
+    await page.goto(answers.at(-1)!);
+    await page.waitForURL(/m=redirect-failed/);
+    assert.equal((await consent.links(commonId)).length, linksBefore);
+
+    await page.goto(`${t.url}/portal/consent/links`);
     await page.getByRole('button', { name: /連携を解除\s*：健康アプリ/ }).click();
     await page.waitForURL(/m=unlinked/);
     assert.equal(await consent.isLinked(commonId, health), false);
