@@ -31,6 +31,7 @@ import {
 import { lineAdapter } from './line/index.ts';
 import { sdgsAdapter } from './sdgs/index.ts';
 import { walletAdapter } from './wallet/index.ts';
+import { cardReadersAdapter } from './card_readers/index.ts';
 
 export type { AdapterContext, AdapterDefinition, AdapterFactory, Kit } from './kit/index.ts';
 
@@ -43,6 +44,7 @@ export const ADAPTERS: readonly AdapterFactory[] = [
   healthAdapter,
   sdgsAdapter,
   walletAdapter,
+  cardReadersAdapter,
 ];
 
 export interface AdaptersServices {

@@ -45,6 +45,16 @@ export interface IdentityProofing {
   /** Open duplicate candidates for staff (no personal values). */
   reviewQueue(): Promise<Array<{ id: string; candidateCommonId: string; reason: string; createdAt: string }>>;
   trustAnchorsAreTest(): boolean;
+  /**
+   * The enrolled resident whose card carries this certificate (serial as upper-case hex, no leading
+   * zeros), if it is active and unexpired; undefined when unknown or when the serial alone is
+   * ambiguous across issuers. For card readers, which read the certificate without a PIN.
+   */
+  commonIdForCertificate(query: {
+    kind: 'jpki-auth' | 'jpki-sign';
+    serial: string;
+    issuer?: string;
+  }): Promise<string | undefined>;
 }
 
 const PROOFING_LOCK = 0x69646d6b; // "idmk"
@@ -134,6 +144,15 @@ export function createIdentityProofing(options: {
   return {
     issueNonce: (binding) => nonces.issue(binding),
     trustAnchorsAreTest: () => options.anchors().isTest,
+    async commonIdForCertificate(query) {
+      const { rows } = await db.query<{ common_id: string }>(
+        `SELECT DISTINCT common_id FROM idp.evidence
+          WHERE kind = $1 AND serial = $2 AND ($3::text IS NULL OR issuer = $3) AND status = 'active'
+            AND (not_after IS NULL OR not_after > $4)`,
+        [query.kind, query.serial.replace(/^(00)+(?=.)/, '').toUpperCase(), query.issuer ?? null, now()],
+      );
+      return rows.length === 1 ? rows[0]!.common_id : undefined;
+    },
 
     async enroll({ binding, nonce, sign, auth }) {
       const action = 'idp.jpki.enroll';
