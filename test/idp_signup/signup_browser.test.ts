@@ -2,7 +2,8 @@
  * A resident without the My Number card, in a real browser driven by openid-client's authorization
  * URL: sign up from the login page, verify the e-mail through the mailed link, register with a
  * password (a breached one refused first) or a passkey (chromium's virtual authenticator through
- * CDP), sign in with each at the lowest assurance level, and a revoked passkey refused.
+ * CDP), sign in with each at the lowest assurance level, a revoked passkey refused, and password
+ * sign-in throttled after repeated failures.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -31,7 +32,7 @@ describe('sign-up without the card, in a real browser', () => {
   let rp: oidc.Configuration;
 
   before(async () => {
-    t = await startSignupPlatform();
+    t = await startSignupPlatform({ idp: { loginThrottle: { maxFailures: 5, windowMs: 15 * 60_000 } } });
     const port = await freePort();
     cbBase = `http://127.0.0.1:${port}`;
     callback = createServer((_req, res) => res.end('ok'));
@@ -204,6 +205,35 @@ describe('sign-up without the card, in a real browser', () => {
       audit.rows.map((r) => `${r.action}:${r.details.result ?? ''}`),
       ['idp.passkey.login:ok', 'idp.passkey.revoke:', 'idp.passkey.login:revoked'],
     );
+    await page.context().close();
+  });
+
+  it('throttles password sign-in after repeated failures, even with the right password', async () => {
+    // Start from a clean count (the revoked passkey above counted one failure for this address).
+    await t.platform.db.query('DELETE FROM idp.login_failures');
+    const page = await phonePage(browser);
+    const a = await authorizeUrl(rp, `${cbBase}/cb`);
+    await page.goto(a.url.href);
+    for (let i = 0; i < 5; i += 1) {
+      await page.fill('#email', 'hanako@example.jp');
+      await page.fill('#password', `wrong-password-${i}`);
+      await page.click('#password-login');
+      await page.waitForSelector('#error');
+      assert.equal(await page.getAttribute('#error', 'data-code'), 'PASSWORD');
+    }
+    await page.fill('#email', 'hanako@example.jp');
+    await page.fill('#password', 'Kawa-no-nagare-2026');
+    const [response] = await Promise.all([
+      page.waitForResponse(/\/password$/),
+      page.click('#password-login'),
+    ]);
+    assert.equal(response.status(), 429);
+    assert.equal(await page.getAttribute('#error', 'data-code'), 'THROTTLED');
+    assert.match(page.url(), /\/idp\/interaction\//);
+    const audit = await count(
+      `SELECT count(*) AS n FROM core.audit_log WHERE action = 'idp.login.throttled'`,
+    );
+    assert.equal(audit, 1);
     await page.context().close();
   });
 });
