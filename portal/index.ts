@@ -19,6 +19,7 @@ import {
   sealWith,
 } from '../core/index.ts';
 import type { IdpServices } from '../idp/index.ts';
+import { accessAdminSection, accessSection } from './access/section.ts';
 import { adminSection } from './admin/section.ts';
 import { createStaffConsole } from './admin/staff_console.ts';
 import type { LinkPartners } from './consent/link_partners.ts';
@@ -67,6 +68,8 @@ const SECTIONS: readonly PortalSection[] = [
   merchantSection,
   merchantAdminSection,
   directoryStaffSection,
+  accessSection,
+  accessAdminSection,
   // The public site is mounted at `/` and passes on every path it does not serve: keep it last.
   publicSection,
 ];
