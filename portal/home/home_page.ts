@@ -4,8 +4,8 @@
  *   GET /portal              balances per currency and point type, the latest notices, shortcuts
  *   GET /portal/lang?to=&return=   remember 日本語 or English (cookie), back to the page
  *
- * Notices come from whichever portal section publishes a `residentNotices` service (see
- * portal/README.md); without one the home shows none.
+ * Notices come from the notices section's store (`services.portal.notices.forResident`), read at
+ * call time; without that section the home shows no notices card.
  */
 import express, { type Router } from 'express';
 import type { PointsService } from '../../points/index.ts';
@@ -14,13 +14,15 @@ import { bi, escapeHtml, LANG_COOKIE, residentPage, time } from '../shared/html.
 import type { PortalContext } from '../shared/section.ts';
 import { safeReturn } from '../shell.ts';
 
-/** What a notices section offers the home page (`services.portal.residentNotices`). */
+/** The slice of the notices section's store the home page reads (`services.portal.notices`). */
 export interface ResidentNoticesFeed {
-  latest(
+  forResident(
     resident: string,
-    limit: number,
-  ): Promise<Array<{ title: string; titleEn?: string; publishedAt: string; href: string; read: boolean }>>;
+    limit?: number,
+  ): Promise<Array<{ id: string; titleJa: string; titleEn: string; sentAt: string; readAt: string | null }>>;
 }
+
+const NOTICES_BASE = '/portal/notices';
 
 export function homePages(portal: PortalContext, base: string): Router {
   const router = express.Router();
@@ -43,9 +45,9 @@ export function homePages(portal: PortalContext, base: string): Router {
     if (!resident) return res.redirect(303, portal.residentLoginUrl(req.originalUrl));
     const points = portal.ctx.services['points'] as PointsService | undefined;
     const balances = points ? await residentBalances(points, resident) : [];
-    const feed = (portal.ctx.services['portal'] as { residentNotices?: ResidentNoticesFeed } | undefined)
-      ?.residentNotices;
-    const notices = feed ? await feed.latest(resident, 3) : null;
+    const feed = (portal.ctx.services['portal'] as { notices?: Partial<ResidentNoticesFeed> } | undefined)
+      ?.notices;
+    const notices = typeof feed?.forResident === 'function' ? await feed.forResident(resident, 3) : null;
 
     const balanceCards = balances
       .map(
@@ -73,13 +75,14 @@ ${
 <h2 id="notices">${bi('お知らせ', 'Notices')}</h2>
 ${
   notices.length === 0
-    ? `<p>${bi('新しいお知らせはありません。', 'No new notices.')}</p>`
+    ? `<p>${bi('お知らせはありません。', 'No notices.')}</p>`
     : `<ul class="items">${notices
         .map(
           (n) =>
-            `<li><a href="${escapeHtml(n.href)}">${escapeHtml(n.title)}${n.titleEn ? ` <span class="en" lang="en">${escapeHtml(n.titleEn)}</span>` : ''}</a><p class="meta">${time(n.publishedAt)}${n.read ? '' : ` <strong>${bi('未読', 'Unread')}</strong>`}</p></li>`,
+            `<li><a href="${NOTICES_BASE}/${encodeURIComponent(n.id)}">${bi(n.titleJa, n.titleEn)}</a><p class="meta">${time(n.sentAt)}${n.readAt ? '' : ` <strong>${bi('未読', 'Unread')}</strong>`}</p></li>`,
         )
-        .join('')}</ul>`
+        .join('')}</ul>
+<p><a href="${NOTICES_BASE}">${bi('お知らせをすべて見る', 'All notices')}</a></p>`
 }
 </section>`;
     res.type('html').send(

@@ -282,6 +282,13 @@ describe('resident portal in a browser', () => {
     });
     assert.equal(forged.status(), 403);
     assert.equal(await portal.preferences.allows(commonId, 'consent', 'email'), false);
+    // An unknown kind or channel is refused before anything is written, valid entries included.
+    const before = await portal.preferences.get(commonId);
+    await assert.rejects(
+      portal.preferences.set(commonId, { consent: { email: true }, notices: { sms: true } }, 'resident'),
+      { code: 'invalid-preferences', status: 400 },
+    );
+    assert.deepEqual(await portal.preferences.get(commonId), before);
   });
 
   it('withdraws a consent and sees it in the history', async () => {
@@ -389,6 +396,29 @@ describe('resident portal in a browser', () => {
     await page.waitForURL(/m=unlinked/);
     assert.equal(await consent.isLinked(commonId, health), false);
     assert.equal(await page.getByRole('button', { name: /健康アプリにログインして連携/ }).count(), 1);
+  });
+
+  it('refuses a link partner that is not an OpenID provider setting, and keeps the one registered', async () => {
+    const { portal } = r;
+    const before = await portal.linkPartners.list();
+    for (const bad of [
+      { issuer: 'ftp://partner.example', scope: 'openid' },
+      { issuer: 'not a url', scope: 'openid' },
+      { issuer: partner.issuer, scope: 'profile' },
+    ])
+      await assert.rejects(
+        portal.linkPartners.register(
+          { service: health, clientId: 'x', clientSecret: 'y', ...bad },
+          'staff:test',
+        ),
+        { code: 'invalid-link-partner' },
+      );
+    assert.deepEqual(await portal.linkPartners.list(), before);
+    assert.equal((await portal.linkPartners.secretOf(health))!.clientSecret, partner.clientSecret);
+    const { rows } = await r.t.platform.db.query<{ sealed_secret: string }>(
+      'SELECT sealed_secret FROM portal.link_partners',
+    );
+    assert.ok(!rows[0]!.sealed_secret.includes(partner.clientSecret));
   });
 
   it('the language toggle shows English, and back', async () => {
