@@ -24,13 +24,15 @@ import { adminSection } from './admin/section.ts';
 import { createStaffConsole } from './admin/staff_console.ts';
 import type { LinkPartners } from './consent/link_partners.ts';
 import { consentSection } from './consent/section.ts';
+import { servicesAdminSection, servicesSection } from './municipal_services/section.ts';
+import { noticesAdminSection, noticesSection } from './notices/section.ts';
+import { surveysAdminSection, surveysSection } from './surveys/section.ts';
 import { homeSection } from './home/section.ts';
 import { pointsSection } from './points/section.ts';
 import type { NotificationPreferences } from './preferences/preferences.ts';
 import { preferencesSection } from './preferences/section.ts';
 import type { ResidentQrService } from './qr/resident_qr.ts';
 import { qrSection } from './qr/section.ts';
-import { servicesAdminSection } from './municipal_services/section.ts';
 import { directoryStaffSection, merchantAdminSection, merchantSection } from './merchant/section.ts';
 import { publicSection } from './public/section.ts';
 import type { PortalContext, PortalSection } from './shared/section.ts';
@@ -60,6 +62,11 @@ export interface PortalServices {
 const SECTIONS: readonly PortalSection[] = [
   adminSection,
   servicesAdminSection,
+  noticesAdminSection,
+  noticesSection,
+  surveysAdminSection,
+  surveysSection,
+  servicesSection,
   homeSection,
   pointsSection,
   qrSection,

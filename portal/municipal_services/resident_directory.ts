@@ -53,6 +53,8 @@ export interface AudienceCriteria {
 export interface ResidentDirectory {
   /** Re-reads the resident's verified profile from the identity provider. */
   refresh(commonId: string): Promise<void>;
+  /** `refresh` when the resident's row is missing or older than a day (resident pages call it). */
+  touch(commonId: string): Promise<void>;
   /** Records attributes directly (imports, tests). */
   record(commonId: string, attributes: ResidentAttributes): Promise<void>;
   /** Common IDs matching the criteria (all residents in the directory when none is given). */
@@ -143,6 +145,13 @@ export function createResidentDirectory(
       });
     },
     record,
+    async touch(commonId) {
+      const { rows } = await db.query<{ fresh: boolean }>(
+        `SELECT refreshed_at > $2::timestamptz - interval '1 day' AS fresh FROM portal.resident_directory WHERE common_id = $1`,
+        [commonId, ctx.now()],
+      );
+      if (!rows[0]?.fresh) await this.refresh(commonId);
+    },
     async search(criteria, limit = 100_000) {
       const w = where(criteria);
       const { rows } = await db.query<{ common_id: string }>(

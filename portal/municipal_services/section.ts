@@ -1,6 +1,6 @@
 /**
  * Municipal services (自治体サービス) as portal sections: the staff pages at `/admin/services`
- * (role `services`) and, for the notices and surveys sections, the shared registry and resident
+ * (role `services`), the resident's page at `/portal/services`, and, for the notices and surveys sections, the shared registry and resident
  * directory (`municipalServicesFor(ctx)`).
  */
 import type { ModuleContext } from '../../core/index.ts';
@@ -12,6 +12,7 @@ import {
   type ResidentDirectory,
 } from './resident_directory.ts';
 import { createServiceRegistry, SERVICE_MIGRATIONS, type ServiceRegistry } from './service_registry.ts';
+import { SERVICES_BASE, servicesResidentPages } from './resident_pages.ts';
 import { SERVICES_ADMIN_BASE, servicesStaffPages } from './staff_pages.ts';
 
 const built = new WeakMap<ModuleContext, { registry: ServiceRegistry; directory: ResidentDirectory }>();
@@ -41,5 +42,15 @@ export const servicesAdminSection: PortalSection = {
   create(p) {
     const { registry, directory } = municipalServicesFor(p.ctx);
     return servicesStaffPages(p, registry, directory);
+  },
+};
+
+export const servicesSection: PortalSection = {
+  name: 'municipal-services-resident',
+  prefix: SERVICES_BASE,
+  nav: [{ href: SERVICES_BASE, ja: '自治体サービス', en: 'Municipal services', order: 40 }],
+  create(p) {
+    const { registry, directory } = municipalServicesFor(p.ctx);
+    return servicesResidentPages(p, registry, directory);
   },
 };

@@ -21,7 +21,10 @@ import {
 
 defineProblem('municipal-service-not-found', { status: 404, title: 'No such municipal service' });
 defineProblem('municipal-service-retired', { status: 409, title: 'The municipal service is retired' });
-defineProblem('municipal-service-code-taken', { status: 409, title: 'A municipal service with this code exists' });
+defineProblem('municipal-service-code-taken', {
+  status: 409,
+  title: 'A municipal service with this code exists',
+});
 
 export const SERVICE_MIGRATIONS: Migration[] = [
   {
@@ -232,7 +235,8 @@ export function createServiceRegistry(db: Database, audit: AuditLog, now: () => 
           });
         });
       } catch (error) {
-        if ((error as { code?: string }).code === '23505') throw new ProblemError('municipal-service-code-taken');
+        if ((error as { code?: string }).code === '23505')
+          throw new ProblemError('municipal-service-code-taken');
         throw error;
       }
       return get(id);

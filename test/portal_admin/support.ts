@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { ModuleFactory } from '../../core/index.ts';
-import type { IdpServices } from '../../idp/index.ts';
+import { createIdpModule, type IdpServices } from '../../idp/index.ts';
 import { totp } from '../../idp/staff/staff_accounts.ts';
 import { MODULES } from '../../modules.ts';
 import { createPortalModule } from '../../portal/index.ts';
@@ -37,7 +37,13 @@ export interface ConsolePlatform {
 
 /** The platform as `npm start` assembles it, plus `extra` modules (test doubles) just before the portal. */
 export async function startConsolePlatform(
-  options: { extra?: ModuleFactory[]; now?: () => Date; env?: Record<string, string> } = {},
+  options: {
+    extra?: ModuleFactory[];
+    /** Replaces the identity provider (e.g. with a test JPKI trust anchor). */
+    idp?: ModuleFactory;
+    now?: () => Date;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<ConsolePlatform> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -49,7 +55,13 @@ export async function startConsolePlatform(
       TRUSTED_PROXIES: '127.0.0.1/32,::1/128',
       ...options.env,
     },
-    modules: [...MODULES.filter((m) => m !== createPortalModule), ...(options.extra ?? []), createPortalModule],
+    modules: [
+      ...MODULES.filter((m) => m !== createPortalModule).map((m) =>
+        m === createIdpModule && options.idp ? options.idp : m,
+      ),
+      ...(options.extra ?? []),
+      createPortalModule,
+    ],
     ...(options.now ? { now: options.now } : {}),
   });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -140,4 +152,33 @@ export async function consoleCookie(context: BrowserContext): Promise<string> {
     .filter((c) => c.path === '/admin')
     .map((c) => `${c.name}=${c.value}`)
     .join('; ');
+}
+
+/**
+ * Signs a resident in at the portal with a (test CA) My Number card, enrolling on first use, from
+ * `path` under `/portal`, and waits to land back there. Answers the resident's common ID.
+ */
+export async function signInResident(
+  c: ConsolePlatform,
+  page: Page,
+  card: {
+    sign: { base64: string; sign(n: string): Promise<string> };
+    auth: { base64: string; sign(n: string): Promise<string> };
+  },
+  path: string,
+): Promise<string> {
+  await page.goto(`${c.url}${path}`);
+  await page.waitForURL(/\/idp\/interaction\//);
+  const nonce = (await page.textContent('#nonce'))!.trim();
+  await page.fill('#signCertificate', card.sign.base64);
+  await page.fill('#signSignature', await card.sign.sign(nonce));
+  await page.fill('#enrollAuthCertificate', card.auth.base64);
+  await page.fill('#enrollAuthSignature', await card.auth.sign(nonce));
+  await page.click('#enroll');
+  await page.waitForLoadState();
+  if (await page.$('#consent')) await page.click('#consent');
+  await page.waitForURL(`${c.url}${path}`);
+  const cookie = (await page.context().cookies()).find((k) => k.name === 'tsunagu_portal')!;
+  return (JSON.parse(Buffer.from(cookie.value.split('.')[0]!, 'base64url').toString()) as { cid: string })
+    .cid;
 }
