@@ -10,8 +10,10 @@
  *   idp clients disable CLIENT_ID
  *   idp staff add --username NAME [--privileged]   (prints a generated password + TOTP secret)
  *   idp keys rotate
+ *   idp residents import FILE [--apply] [--invite]   (CSV, UTF-8 or Shift_JIS; report unless --apply)
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { AuthMethod, GrantType } from './clients/client_registry.ts';
 import type { IdpServices } from './index.ts';
 
@@ -97,6 +99,23 @@ export const IDP_COMMANDS: Record<string, IdpCommand> = {
       const created = await idp.staff.create({ username, password, privileged: o.has('privileged') }, 'cli');
       out(JSON.stringify({ username, password, ...created }));
       return 0;
+    },
+  },
+  'residents import': {
+    summary: 'register residents from a CSV (report only unless --apply; --invite mails invitations)',
+    async run(idp, args, out) {
+      const o = options(args);
+      const file = args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
+      if (!file) {
+        out('usage: residents import FILE [--apply] [--invite]');
+        return 2;
+      }
+      const bytes = new Uint8Array(readFileSync(file));
+      const report = o.has('apply')
+        ? await idp.bulk.apply(bytes, { actor: 'cli', invite: o.has('invite') })
+        : await idp.bulk.preview(bytes);
+      out(JSON.stringify(report, null, 2));
+      return report.fileProblem || report.issues.length > 0 ? 1 : 0;
     },
   },
   'keys rotate': {
