@@ -21,6 +21,7 @@ import {
 import type { IdpServices } from '../idp/index.ts';
 import { accessAdminSection, accessSection } from './access/section.ts';
 import { adminSection } from './admin/section.ts';
+import { sheltersAdminSection } from './admin_shelters/section.ts';
 import { createStaffConsole } from './admin/staff_console.ts';
 import type { LinkPartners } from './consent/link_partners.ts';
 import { consentSection } from './consent/section.ts';
@@ -77,6 +78,7 @@ const SECTIONS: readonly PortalSection[] = [
   directoryStaffSection,
   accessSection,
   accessAdminSection,
+  sheltersAdminSection,
   // The public site is mounted at `/` and passes on every path it does not serve: keep it last.
   publicSection,
 ];
