@@ -233,18 +233,26 @@ export function createDirectoryStore(deps: { ctx: ModuleContext; points: PointsS
     return { directory, areas: rows };
   }
 
-  /** The points directory and area counts, reloaded when older than the TTL (one load at a time). */
+  /**
+   * The points directory and area counts, reloaded when older than the TTL (one load at a time).
+   * Once loaded, a stale copy is answered while the reload runs, so no request waits for it; with a
+   * TTL of 0 (tests) every call waits for a fresh load.
+   */
   async function facts(): Promise<{ directory: Directory; areas: AreaCount[] }> {
     if (cached && Date.now() - cached.at < ttlMs) return cached;
-    loading ??= load()
+    const reload = (loading ??= load()
       .then((loaded) => {
         cached = { at: Date.now(), ...loaded };
         return loaded;
       })
       .finally(() => {
         loading = undefined;
-      });
-    return loading;
+      }));
+    if (cached && ttlMs > 0) {
+      reload.catch((err: unknown) => ctx.logger.warn({ err }, 'directory reload failed'));
+      return cached;
+    }
+    return reload;
   }
 
   function forget(): void {
@@ -302,6 +310,16 @@ export function createDirectoryStore(deps: { ctx: ModuleContext; points: PointsS
       );
       const total = rows[0]?.total ?? 0;
       return { total, page, pageSize, shops: rows.map(({ total: _t, ...s }) => s) };
+    },
+
+    /** The names the public sees (approved name, else the ledger's), by merchant id. */
+    async displayNames(ids: string[]): Promise<Map<string, string>> {
+      if (ids.length === 0) return new Map();
+      const { rows } = await db.query<{ id: string; name: string }>(
+        `SELECT merchant_id AS id, coalesce(name, ledger_name) AS name FROM portal.shops WHERE merchant_id = ANY($1)`,
+        [ids],
+      );
+      return new Map(rows.map((r) => [r.id, r.name]));
     },
 
     /** Every active shop, for the sitemap. */

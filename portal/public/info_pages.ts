@@ -24,11 +24,15 @@ export interface NewsItem {
   url?: string | null;
 }
 
-export function renderHomePage(p: PageContext, news: NewsItem[] | null, shopCount: number): string {
+export function renderHomePage(
+  p: PageContext,
+  news: NewsItem[] | null,
+  shopCount: number,
+  shopNames: ReadonlyMap<string, string>,
+): string {
   const site = p.settings.siteName;
   const running = p.directory.campaigns.filter((c) => isRunning(c, p.now));
-  const merchantName = (id: string | null) =>
-    id === null ? null : (p.directory.merchants.find((m) => m.id === id)?.name ?? id);
+  const merchantName = (id: string | null) => (id === null ? null : (shopNames.get(id) ?? id));
   const towns = municipalities(p.settings, p.directory);
   const body = `<p>${bi(
     `${site.ja}は、市の事業やイベントへの参加、健康づくり、ボランティアなどでポイントがたまり、地域のお店で使える仕組みです。`,

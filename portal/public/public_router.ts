@@ -86,8 +86,14 @@ export function publicRouter(deps: PublicRouterDeps): Router {
   });
 
   router.get('/', async (_req, res) => {
-    const [p, news, count] = await Promise.all([pageContext(), deps.news(), store.search({ pageSize: 1 })]);
-    html(res, renderHomePage(p, news, count.total));
+    const p = await pageContext();
+    const merchants = p.directory.campaigns.flatMap((c) => (c.merchant ? [c.merchant] : []));
+    const [news, count, names] = await Promise.all([
+      deps.news(),
+      store.search({ pageSize: 1 }),
+      store.displayNames([...new Set(merchants)]),
+    ]);
+    html(res, renderHomePage(p, news, count.total, names));
   });
 
   router.get('/shops', async (req, res) => {

@@ -15,6 +15,22 @@ import { PUBLIC_MIGRATIONS } from './migrations.ts';
 import { publicRouter } from './public_router.ts';
 import { publicSiteSettings } from './settings.ts';
 
+/**
+ * What the home page needs from the notices section: notices staff marked public, newest first.
+ * The notices store (`services.portal.notices`) has no public flag yet; until it offers
+ * `listPublic`, the home page says there is no news rather than show residents' notices.
+ */
+interface PublicNoticesPort {
+  listPublic(limit: number): Promise<Array<{ titleJa: string; titleEn: string; sentAt: string }>>;
+}
+
+async function publicNews(services: Readonly<Record<string, unknown>>) {
+  const notices = (services['portal'] as { notices?: Partial<PublicNoticesPort> } | undefined)?.notices;
+  if (typeof notices?.listPublic !== 'function') return null;
+  const list = await (notices as PublicNoticesPort).listPublic(5);
+  return list.map((n) => ({ title: n.titleJa, titleEn: n.titleEn, publishedAt: n.sentAt }));
+}
+
 export const publicSection: PortalSection = {
   name: 'public',
   prefix: '/',
@@ -35,8 +51,7 @@ export const publicSection: PortalSection = {
         settings,
         store,
         earn,
-        // No notices module yet: the home page shows campaigns and says there is no news.
-        news: async () => null,
+        news: () => publicNews(ctx.services),
         publishedCharts: async () => (dashboards ? dashboards.catalogue.listPublished('residents') : null),
       }),
     );

@@ -5,8 +5,18 @@
 import type { Directory, DirectoryCampaign, DirectoryCurrency } from '../../points/index.ts';
 import type { Municipality, PublicSiteSettings } from './settings.ts';
 
-/** The configured municipalities in their order, then any other municipality a currency names. */
+const listedFor = new WeakMap<Directory, Municipality[]>();
+
+/** The configured municipalities in their order, then any other municipality a currency or merchant names. */
 export function municipalities(settings: PublicSiteSettings, directory: Directory): Municipality[] {
+  const known = listedFor.get(directory);
+  if (known) return known;
+  const listed = listMunicipalities(settings, directory);
+  listedFor.set(directory, listed);
+  return listed;
+}
+
+function listMunicipalities(settings: PublicSiteSettings, directory: Directory): Municipality[] {
   const listed = [...settings.municipalities];
   const known = new Set(listed.map((m) => m.code));
   for (const c of [...directory.currencies, ...directory.merchants]) {

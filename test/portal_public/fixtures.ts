@@ -94,3 +94,86 @@ export function csrfOf(html: string): string {
   if (!m) throw new Error('no csrf field on the page');
   return m[1]!;
 }
+
+export interface SeedProfile {
+  id: string;
+  name: string;
+  nameKana?: string;
+  category: string;
+  area: string;
+  address: string;
+  hours?: string;
+  lat?: number;
+  lon?: number;
+}
+
+/**
+ * Publishes approved entries as staff approval leaves them (version 1), after the directory has read
+ * the ledger's merchants; the approval workflow itself is tested in merchant_console.test.ts.
+ */
+export async function publishProfiles(t: TestPlatform, profiles: SeedProfile[]): Promise<void> {
+  await fetch(`${t.url}/shops`);
+  for (const p of profiles) {
+    const { rowCount } = await t.platform.db.query(
+      `UPDATE portal.shops SET name = $2, name_kana = $3, category = $4, area = $5, address = $6, hours = $7,
+              lat = $8, lon = $9, version = version + 1, approved_at = now(), approved_by = 'staff:seed'
+        WHERE merchant_id = $1`,
+      [
+        p.id,
+        p.name,
+        p.nameKana ?? null,
+        p.category,
+        p.area,
+        p.address,
+        p.hours ?? null,
+        p.lat ?? null,
+        p.lon ?? null,
+      ],
+    );
+    if (rowCount !== 1) throw new Error(`no shop ${p.id}`);
+  }
+}
+
+export const TOWN_SHOPS: SeedProfile[] = [
+  {
+    id: 's1',
+    name: '駅前珈琲',
+    nameKana: 'えきまえこーひー',
+    category: 'cafe',
+    area: '駅前',
+    address: '愛媛県西条市大町1-1',
+    hours: '8:00〜18:00',
+    lat: 33.9196,
+    lon: 133.1812,
+  },
+  {
+    id: 's2',
+    name: '駅前青果',
+    nameKana: 'えきまえせいか',
+    category: 'grocery',
+    area: '駅前',
+    address: '愛媛県西条市大町2-2',
+    lat: 33.9201,
+    lon: 133.1822,
+  },
+  {
+    id: 's3',
+    name: '丹原カフェ',
+    nameKana: 'たんばらかふぇ',
+    category: 'cafe',
+    area: '丹原',
+    address: '愛媛県西条市丹原町3-3',
+    lat: 33.8913,
+    lon: 133.0944,
+  },
+  {
+    id: 'n1',
+    name: '新居浜カフェ',
+    nameKana: 'にいはまかふぇ',
+    category: 'cafe',
+    area: '駅前',
+    address: '愛媛県新居浜市坂井町4-4',
+    lat: 33.9533,
+    lon: 133.2667,
+  },
+];
