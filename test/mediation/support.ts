@@ -5,7 +5,7 @@
  */
 import * as oidc from 'openid-client';
 import { type ConsentServices, consentModule } from '../../consent/index.ts';
-import { createCoreModule } from '../../core/index.ts';
+import { createCoreModule, type TokenVerifier } from '../../core/index.ts';
 import { createIdpModuleWith, type IdpServices, type VerifiedProfile } from '../../idp/index.ts';
 import { type MediationOptions, type MediationServices, mediationModule } from '../../mediation/index.ts';
 import { type Sent, send } from '../support/http.ts';
@@ -68,7 +68,7 @@ export interface MediationTest extends TestPlatform {
 export async function startMediationPlatform(
   options: MediationOptions = {},
   env: Record<string, string> = {},
-  extra: { databaseUrl?: string; dataDir?: string; clock?: Clock } = {},
+  extra: { databaseUrl?: string; dataDir?: string; clock?: Clock; tokenVerifier?: TokenVerifier } = {},
 ): Promise<MediationTest> {
   const port = await freePort();
   // Ten days back: tests may move the clock forward (expiry) while tokens, whose `exp` the provider
@@ -79,6 +79,7 @@ export async function startMediationPlatform(
     env: { PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...env },
     ...(extra.databaseUrl ? { databaseUrl: extra.databaseUrl } : {}),
     ...(extra.dataDir ? { dataDir: extra.dataDir } : {}),
+    ...(extra.tokenVerifier ? { tokenVerifier: extra.tokenVerifier } : {}),
     modules: [
       createCoreModule,
       createIdpModuleWith({}),
