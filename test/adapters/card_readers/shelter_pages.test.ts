@@ -94,7 +94,7 @@ describe('shelter roster pages', () => {
     assert.deepEqual(names, ['宿毛 花子', '平田 一郎']);
     assert.match((await page.textContent('main'))!, /在所者 2 人/);
     assert.deepEqual(await axe(page), []);
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
     assert.ok(width <= 390, `no sideways scrolling (${width}px)`);
     const audit = await c.t.platform.db.query(
       `SELECT actor, details FROM core.audit_log WHERE action = 'adapters.card-readers.roster.read'`,
@@ -114,17 +114,18 @@ describe('shelter roster pages', () => {
   });
 
   it('refuses staff without the shelters role and reads nothing', async () => {
-    const before = await c.t.platform.db.query(
-      `SELECT count(*)::int AS n FROM core.audit_log WHERE action = 'adapters.card-readers.roster.read'`,
-    );
+    const reads = async () =>
+      (
+        await c.t.platform.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM core.audit_log WHERE action = 'adapters.card-readers.roster.read'`,
+        )
+      ).rows[0]!.n;
+    const before = await reads();
     const { context, page } = await signInStaff(c, clerk, '/admin');
     const res = await page.goto(`${c.url}/admin/shelters/shelter-chuo`);
     assert.equal(res?.status(), 403);
     assert.doesNotMatch((await page.textContent('body'))!, /宿毛 花子/);
-    const afterCount = await c.t.platform.db.query(
-      `SELECT count(*)::int AS n FROM core.audit_log WHERE action = 'adapters.card-readers.roster.read'`,
-    );
-    assert.equal(afterCount.rows[0].n, before.rows[0].n);
+    assert.equal(await reads(), before);
     await context.close();
   });
 });
