@@ -134,6 +134,37 @@ describe('public site in a browser', () => {
     assert.deepEqual(outside, []);
   });
 
+  it('has no serious or critical axe violation in the merchant console (form, errors, password)', async () => {
+    const issued = await send(`${t.url}/api/admin/portal/merchant-accounts`, {
+      method: 'POST',
+      headers: STAFF,
+      body: { merchant: 's3', loginId: 'tanbara-cafe' },
+    });
+    const page = await phonePage();
+    await page.goto(`${t.url}/merchant`);
+    await page.fill('#loginId', 'tanbara-cafe');
+    await page.fill('#password', issued.body.password);
+    await page.click('form.signin button[type=submit]');
+    await page.waitForURL(`${t.url}/merchant/password`);
+    assert.deepEqual(await axe(page), [], 'password page');
+    await page.fill('#current', issued.body.password);
+    await page.fill('#next', 'tanbara-own-passphrase');
+    await page.click('form.signin button[type=submit]');
+    await page.waitForURL(`${t.url}/merchant`);
+    assert.equal(await page.inputValue('#name'), '丹原カフェ', 'the form starts from the public entry');
+    assert.deepEqual(await axe(page), [], 'entry form');
+    await page.fill('#phone', 'not a phone');
+    await page.click('form.entry button[type=submit]');
+    await page.waitForSelector('.error[role=alert]');
+    assert.equal(await page.getAttribute('#phone', 'aria-invalid'), 'true');
+    assert.deepEqual(await axe(page), [], 'entry form with errors');
+    await page.fill('#phone', '0898-00-0000');
+    await page.click('form.entry button[type=submit]');
+    await page.waitForURL(/submitted=1/);
+    assert.match(await page.locator('.pending').innerText(), /変更を申請中です/);
+    assert.deepEqual(await axe(page), [], 'pending change');
+  });
+
   it('renders the content without JavaScript', async () => {
     const page = await phonePage({ javaScriptEnabled: false });
     await page.goto(`${t.url}/shops?q=${encodeURIComponent('えきまえ')}`);

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { DashboardsServices } from '../../dashboards/index.ts';
 import type { PointsService } from '../../points/index.ts';
 import { send } from '../support/http.ts';
 import type { TestPlatform } from '../support/platform.ts';
@@ -226,6 +227,36 @@ describe('public site over HTTP', () => {
     const text = await robots.text();
     assert.match(text, /Disallow: \/api\//);
     assert.ok(text.includes(`Sitemap: ${base}/sitemap.xml`));
+  });
+
+  it('open data: lists charts published to residents (not to partners, not revoked)', async () => {
+    const { catalogue } = t.platform.services['dashboards'] as DashboardsServices;
+    const definition = {
+      view: 'broker_entity_types',
+      chartType: 'bar' as const,
+      dimensions: ['entity_type'],
+      measures: [{ column: 'entities', aggregate: 'sum' as const }],
+      filters: [],
+    };
+    const residents = await catalogue.createChart(
+      { title: 'データの種類ごとの件数', definition },
+      'staff:test',
+    );
+    const partners = await catalogue.createChart({ title: '連携先向けの集計', definition }, 'staff:test');
+    const withdrawn = await catalogue.createChart({ title: '取り下げたグラフ', definition }, 'staff:test');
+    const shown = await catalogue.publish(residents.id, { audience: 'residents' }, 'staff:test');
+    await catalogue.publish(partners.id, { audience: 'partners' }, 'staff:test');
+    const revoked = await catalogue.publish(withdrawn.id, { audience: 'residents' }, 'staff:test');
+    await catalogue.revoke(revoked.token, 'staff:test');
+
+    const html = await (await fetch(`${t.url}/opendata`)).text();
+    assert.match(html, /データの種類ごとの件数/);
+    assert.ok(html.includes(`href="/public/dashboards/charts/${shown.token}/page"`));
+    assert.ok(html.includes(`href="/public/dashboards/charts/${shown.token}/data.csv"`));
+    assert.doesNotMatch(html, /連携先向けの集計|取り下げたグラフ/);
+    assert.match(html, /小さなセルの秘匿|small-cell suppression/);
+    assert.match(html, /公開中のデータセットはありません/);
+    assert.equal((await fetch(`${t.url}/public/dashboards/charts/${shown.token}/page`)).status, 200);
   });
 
   it('leaves paths it does not serve to the rest of the platform', async () => {
