@@ -10,9 +10,11 @@
  *   await dashboards.refresher.refreshPoints({ currency: 'saijo-lsp', from: '2026-04-01', to: '2026-04-30' }, 'system:nightly');
  */
 import type { ModuleFactory } from '../core/index.ts';
+import { adminRouter } from './admin_router.ts';
 import { type BoundaryLayers, createBoundaryLayers } from './boundary_layers.ts';
 import { type Catalogue, createCatalogue } from './catalogue_service.ts';
 import type { BiLogin } from './commands.ts';
+import { createKpiTargets } from './kpi_targets.ts';
 import { BI_ROLE, dashboardsMigrations } from './migrations.ts';
 import { operatorPageRouter } from './operator_page.ts';
 import { createRefresher, dayBefore, jstDate, type Refresher } from './refresh_aggregates.ts';
@@ -101,9 +103,10 @@ export function dashboardsModule(
       name: 'dashboards',
       migrations: dashboardsMigrations,
       routers: [
-        analystRouter(ctx, catalogue, refresher, layers),
-        publicRouter(ctx, catalogue),
+        analystRouter(ctx, catalogue, refresher, layers, createKpiTargets(deps)),
+        publicRouter(ctx, catalogue, layers, settings.embedOrigins),
         operatorPageRouter(ctx),
+        adminRouter(ctx, catalogue, layers, { url: settings.tileUrl, attribution: settings.tileAttribution }),
       ],
       services: {
         catalogue,

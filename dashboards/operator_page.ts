@@ -1,10 +1,30 @@
 /**
  * The built-in operator dashboard at /admin/dashboards (admin address allow-list): KPI tiles, a
  * daily chart of points issued and used, and the NGSIv2 entity counts, for one currency and a date
- * range shared by every panel. Rendered on the server as HTML + SVG; Japanese first, English after.
+ * range shared by every panel, KPI tiles against monthly targets, breakdowns per municipality,
+ * issuer, merchant, place, age band and area. Rendered on the server as HTML + SVG; Japanese first,
+ * English after.
  */
 import type { ModuleContext } from '../core/index.ts';
+import { adminPage } from './admin_shell.ts';
 import { chartSvg, escapeHtml, formatNumber } from './render_svg.ts';
+
+export const KPI_NAMES = ['issued', 'used', 'payments', 'circulation', 'expired'] as const;
+export type KpiName = (typeof KPI_NAMES)[number];
+
+/**
+ * Targets for the range: amounts sum the monthly targets of every month the range touches; the
+ * circulation rate (a percentage) averages them.
+ */
+async function kpiTargets(ctx: ModuleContext, currency: string, from: string, to: string) {
+  const { rows } = await ctx.db.query<{ kpi: KpiName; target: number }>(
+    `SELECT kpi, CASE WHEN kpi = 'circulation' THEN avg(target) ELSE sum(target) END::float8 AS target
+       FROM analytics.kpi_target
+      WHERE currency = $1 AND month BETWEEN date_trunc('month', $2::date) AND $3::date GROUP BY kpi`,
+    [currency, from, to],
+  );
+  return Object.fromEntries(rows.map((r) => [r.kpi, r.target])) as Partial<Record<KpiName, number>>;
+}
 
 interface Kpi {
   day: string;
@@ -21,21 +41,6 @@ function jstDay(at: Date): string {
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-const STYLE = `
-body{font-family:system-ui,"Hiragino Sans","Noto Sans JP",sans-serif;margin:0;color:#1a1a1a;background:#f6f7f9;line-height:1.6}
-header{background:#0b3d75;color:#fff;padding:.75rem 1rem}h1{font-size:1.3rem;margin:0}
-main{padding:1rem;max-width:72rem;margin:auto}.en{color:#555;font-size:.9em}header .en,button .en{color:#e6eefa}
-form{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end;background:#fff;padding:.75rem;border-radius:6px}
-label{display:flex;flex-direction:column;font-size:.9rem}input,select,button{font-size:1rem;padding:.4rem;min-height:44px}
-button{background:#0b3d75;color:#fff;border:0;border-radius:4px;padding:.4rem 1rem}
-button:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid #f5a623;outline-offset:2px}
-.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));gap:.75rem;margin:1rem 0;padding:0;list-style:none}
-.tile{background:#fff;border-radius:6px;padding:.75rem}.tile .value{font-size:1.6rem;font-weight:700}
-section{background:#fff;border-radius:6px;padding:.75rem;margin:1rem 0}h2{font-size:1.1rem;margin:.25rem 0}
-table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border-bottom:1px solid #ddd;padding:.3rem;text-align:right}
-th:first-child,td:first-child{text-align:left}.scroll{overflow-x:auto}
-`;
 
 export function operatorPageRouter(ctx: ModuleContext) {
   const { router, route } = ctx.http.createRouter('/admin/dashboards');
@@ -81,16 +86,24 @@ export function operatorPageRouter(ctx: ModuleContext) {
       const sum = (k: keyof Omit<Kpi, 'day'>) => rows.reduce((a, r) => a + Number(r[k]), 0);
       const issued = sum('issued');
       const used = sum('used');
-      const tiles: Array<[string, string, string]> = [
-        ['発行ポイント', 'Points issued', formatNumber(issued)],
-        ['利用ポイント', 'Points used', formatNumber(used)],
-        ['決済件数', 'Payments', formatNumber(sum('payments'))],
+      const actuals: Record<KpiName, number | undefined> = {
+        issued,
+        used,
+        payments: sum('payments'),
+        circulation: issued > 0 ? (used / issued) * 100 : undefined,
+        expired: sum('expired'),
+      };
+      const tiles: Array<[string, string, string, KpiName]> = [
+        ['発行ポイント', 'Points issued', formatNumber(issued), 'issued'],
+        ['利用ポイント', 'Points used', formatNumber(used), 'used'],
+        ['決済件数', 'Payments', formatNumber(sum('payments')), 'payments'],
         [
           '循環率',
           'Circulation (used ÷ issued)',
           issued > 0 ? `${formatNumber((used / issued) * 100)}%` : '—',
+          'circulation',
         ],
-        ['失効ポイント', 'Points expired', formatNumber(sum('expired'))],
+        ['失効ポイント', 'Points expired', formatNumber(sum('expired')), 'expired'],
       ];
       const chart = chartSvg({
         title: '日別の発行・利用ポイント / Points issued and used per day',
@@ -104,21 +117,66 @@ export function operatorPageRouter(ctx: ModuleContext) {
       const options = currencies
         .map((c) => `<option${c.currency === currency ? ' selected' : ''}>${escapeHtml(c.currency)}</option>`)
         .join('');
-      res.type('html').send(`<!doctype html>
-<html lang="ja">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>運用ダッシュボード / Operator dashboard — Tsunagu</title><style>${STYLE}</style></head>
-<body>
-<header><h1>運用ダッシュボード <span class="en">/ Operator dashboard</span></h1></header>
-<main>
-<form method="get" aria-label="表示条件 / Filters">
+      const breakdown = async (sql: string, params: unknown[]) =>
+        (await ctx.db.query<{ key: string; value: number }>(sql, params)).rows;
+      const flowBy = (column: string, flow: string) =>
+        breakdown(
+          `SELECT "${column}" AS key, sum(amount)::float8 AS value FROM analytics.points_flow_daily
+            WHERE currency = $1 AND flow = $2 AND day BETWEEN $3 AND $4 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10`,
+          [currency, flow, from, to],
+        );
+      const visitsBy = (column: string) =>
+        breakdown(
+          `SELECT "${column}" AS key, sum(visits)::float8 AS value FROM analytics.visits_daily
+            WHERE day BETWEEN $1 AND $2 GROUP BY 1 ORDER BY 1`,
+          [from, to],
+        );
+      const municipalities = await breakdown(
+        `SELECT currency AS key, sum(used)::float8 AS value FROM analytics.points_kpi_daily
+          WHERE day BETWEEN $1 AND $2 GROUP BY 1 ORDER BY 2 DESC, 1`,
+        [from, to],
+      );
+      const breakdowns: Array<[string, string, string, Array<{ key: string; value: number }>]> = [
+        [
+          'by-municipality',
+          '自治体（通貨）別の利用',
+          'Points used per municipality (currency)',
+          municipalities,
+        ],
+        ['by-issuer', '発行元別の発行', 'Points issued per issuer', await flowBy('issuer', 'issued')],
+        ['by-merchant', '加盟店別の利用', 'Points used per merchant', await flowBy('merchant', 'used')],
+        ['by-place', '場所別の利用', 'Points used per place', await flowBy('place', 'used')],
+        ['by-age-band', '年齢層別の施設利用', 'Facility visits per age band', await visitsBy('age_band')],
+        ['by-area', '地区別の施設利用', 'Facility visits per area', await visitsBy('area')],
+      ];
+      const targets = await kpiTargets(ctx, currency, from, to);
+      const tileHtml = tiles
+        .map(([ja, en, v, key]) => {
+          const target = targets[key];
+          const actual = actuals[key];
+          const progress =
+            target === undefined
+              ? ''
+              : `<div class="target">目標 <span class="en">/ target</span> ${key === 'circulation' ? `${formatNumber(target)}%` : formatNumber(target)}${
+                  target > 0 && actual !== undefined
+                    ? ` — 達成率 <span class="en">/ achieved</span> <span data-achieved="${escapeHtml(en)}">${formatNumber(Math.round((actual / target) * 1000) / 10)}%</span>`
+                    : ''
+                }</div>`;
+          return `<li class="tile"><div>${ja} <span class="en">/ ${en}</span></div><div class="value" data-kpi="${escapeHtml(en)}">${v}</div>${progress}</li>`;
+        })
+        .join('\n');
+      res.type('html').send(
+        adminPage({
+          title: { ja: '運用ダッシュボード', en: 'Operator dashboard' },
+          path: '/admin/dashboards',
+          body: `<form method="get" class="filters" aria-label="表示条件 / Filters">
   <label for="currency">通貨 <span class="en">/ Currency</span><select id="currency" name="currency">${options}</select></label>
   <label for="from">開始日 <span class="en">/ From</span><input id="from" name="from" type="date" value="${from}"></label>
   <label for="to">終了日 <span class="en">/ To</span><input id="to" name="to" type="date" value="${to}"></label>
   <button type="submit">表示 <span class="en">/ Show</span></button>
 </form>
 <ul class="tiles" aria-label="主要指標 / Key figures">
-${tiles.map(([ja, en, v]) => `<li class="tile"><div>${ja} <span class="en">/ ${en}</span></div><div class="value" data-kpi="${escapeHtml(en)}">${v}</div></li>`).join('\n')}
+${tileHtml}
 </ul>
 <section aria-labelledby="daily-heading">
   <h2 id="daily-heading">日別推移 <span class="en">/ Daily trend</span> (${escapeHtml(currency)} ${from} – ${to})</h2>
@@ -128,14 +186,30 @@ ${tiles.map(([ja, en, v]) => `<li class="tile"><div>${ja} <span class="en">/ ${e
     <tbody>${rows.map((r) => `<tr><td>${r.day}</td><td>${formatNumber(r.issued)}</td><td>${formatNumber(r.used)}</td><td>${formatNumber(r.payments)}</td></tr>`).join('')}</tbody>
   </table></div></details>
 </section>
+<div class="grid">
+${breakdowns
+  .map(
+    ([
+      id,
+      ja,
+      en,
+      list,
+    ]) => `<section style="--x:${(breakdowns.findIndex((b) => b[0] === id) % 2) * 6 + 1};--w:6" aria-labelledby="${id}-heading">
+  <h2 id="${id}-heading">${ja} <span class="en">/ ${en}</span></h2>
+  <div class="scroll"><table id="${id}"><thead><tr><th scope="col">区分 <span class="en">/ Group</span></th><th scope="col">値 <span class="en">/ Value</span></th></tr></thead>
+  <tbody>${list.length === 0 ? '<tr><td colspan="2">データなし / No data</td></tr>' : list.map((b) => `<tr><td>${escapeHtml(b.key || '（不明） / unknown')}</td><td>${formatNumber(b.value)}</td></tr>`).join('')}</tbody></table></div>
+</section>`,
+  )
+  .join('\n')}
+</div>
 <section aria-labelledby="entities-heading">
   <h2 id="entities-heading">オープンデータ <span class="en">/ Open data entities</span></h2>
   <div class="scroll"><table id="entities-table"><thead><tr><th scope="col">種類 <span class="en">/ Type</span></th><th scope="col">件数 <span class="en">/ Entities</span></th></tr></thead>
   <tbody>${entities.map((e) => `<tr><td>${escapeHtml(e.entity_type)}${e.service ? ` (${escapeHtml(e.service)})` : ''}</td><td>${formatNumber(e.entities)}</td></tr>`).join('')}</tbody></table></div>
-</section>
-</main>
-</body>
-</html>`);
+  <p><a href="/admin/dashboards/map">地図で見る <span class="en">/ See on the map</span></a></p>
+</section>`,
+        }),
+      );
     },
   );
   return { prefix: '/admin/dashboards', router };

@@ -16,7 +16,7 @@ export function escapeHtml(s: string): string {
 }
 
 // Colour-blind-safe pair with at least 3:1 contrast on white (WCAG 1.4.11).
-const COLOURS = ['#1f5fa8', '#b5520b', '#2e7d32', '#6a3d9a'];
+export const COLOURS = ['#1f5fa8', '#b5520b', '#2e7d32', '#6a3d9a'];
 const W = 640;
 const H = 280;
 const M = { top: 16, right: 12, bottom: 48, left: 64 };
@@ -35,7 +35,7 @@ export function chartSvg(input: {
   title: string;
   labels: string[];
   series: Series[];
-  kind: 'bar' | 'line';
+  kind: 'bar' | 'line' | 'area';
 }): string {
   const { labels, series } = input;
   const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values.filter((v): v is number => v !== null))));
@@ -77,6 +77,14 @@ export function chartSvg(input: {
       parts.push(
         `<polyline class="mark" fill="none" stroke="${colour}" stroke-width="2" points="${points.join(' ')}"/>`,
       );
+      if (input.kind === 'area' && points.length > 1) {
+        const first = points[0]!.split(',')[0];
+        const last = points[points.length - 1]!.split(',')[0];
+        const base = (M.top + plotH).toFixed(1);
+        parts.push(
+          `<polygon fill="${colour}" fill-opacity="0.25" points="${first},${base} ${points.join(' ')} ${last},${base}"/>`,
+        );
+      }
     }
   });
   series.forEach((s, si) => {

@@ -6,17 +6,19 @@
  * |-----------------------------------------|-----------------------------------------|
  * | GET  /views                             | read  → list the view catalogue         |
  * | POST /views/:view/query                 | read  → check definition → run          |
+ * | POST /views/:view/preview               | read  → check definition → run → HTML   |
  * | GET  /views/:view/export.{csv,arrows,parquet} | read → check filters → stream      |
  * | POST /refresh/{points,broker,areas,visits} | write → recompute aggregates          |
  * | GET  /boundaries, GET/PUT /boundaries/:name | read / write → GeoJSON boundary layers |
  * | GET  /map/entities                      | read  → located NGSIv2 entities (GeoJSON) |
+ * | GET/PUT /targets                        | read / write → monthly KPI targets      |
  * | GET/POST /charts, GET/PUT /charts/:id   | read / write → versioned charts         |
  * | GET  /charts/:id/versions/:version      | read                                    |
  * | GET  /charts/:id/data                   | read  → aggregates                      |
  * | POST /charts/:id/publications           | write → publish with k                  |
  * | DELETE /publications/:token             | write → revoke                          |
  * | GET/POST /boards, GET/PUT /boards/:id   | read / write → dashboards               |
- * | GET  /public/dashboards/charts/:token   | none  → suppressed aggregates (+ /page, /data.csv) |
+ * | GET  /public/dashboards/charts/:token   | none  → suppressed aggregates (+ /page, /embed, /data.csv) |
  */
 import type { Request } from 'express';
 import type { JsonSchema, ModuleContext } from '../core/index.ts';
@@ -25,6 +27,8 @@ import type { BrokerServices } from '../broker/index.ts';
 import type { BoundaryLayers } from './boundary_layers.ts';
 import type { Catalogue } from './catalogue_service.ts';
 import { entityFeatures } from './entity_features.ts';
+import type { KpiTargets } from './kpi_targets.ts';
+import { KPI_NAMES } from './operator_page.ts';
 import {
   type ChartDefinition,
   checkDefinition,
@@ -34,7 +38,8 @@ import {
 } from './chart_definition.ts';
 import { streamViewArrow, streamViewParquet } from './export_arrow.ts';
 import { csvLine, streamViewCsv } from './export_csv.ts';
-import { publicChartHtml } from './public_page.ts';
+import { definitionOf, publicChartHtml } from './public_page.ts';
+import { chartHtml } from './render_chart.ts';
 import type { Refresher } from './refresh_aggregates.ts';
 import { runQuery } from './run_query.ts';
 import { findView, VIEWS } from './views.ts';
@@ -90,6 +95,7 @@ export function analystRouter(
   catalogue: Catalogue,
   refresher: Refresher,
   layers: BoundaryLayers,
+  targets: KpiTargets,
 ) {
   const { router, route } = ctx.http.createRouter('/api/dashboards');
   const read = ctx.http.requireToken([READ_SCOPE]);
@@ -131,6 +137,31 @@ export function analystRouter(
       const definition = { ...req.body, view: view.name } as ChartDefinition;
       checkDefinition(definition);
       res.json(await runQuery(ctx.db, view, definition));
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/views/:view/preview',
+      summary: 'A chart definition rendered as the page will show it (SVG and table HTML), not saved',
+      tags,
+      security: r,
+      body: {
+        ...definitionSchema,
+        required: ['chartType', 'dimensions', 'measures'],
+        properties: { ...(definitionSchema['properties'] as object), title },
+      },
+    },
+    read,
+    async (req, res) => {
+      const view = viewOf(req);
+      const { title: chartTitle, ...rest } = req.body as ChartDefinition & { title?: string };
+      const definition = { ...rest, view: view.name } as ChartDefinition;
+      checkDefinition(definition);
+      const layer = definition.layer === undefined ? undefined : await layers.get(definition.layer);
+      const result = await runQuery(ctx.db, view, definition);
+      res.json({ html: chartHtml(chartTitle ?? view.title.ja, definition, result, layer), ...result });
     },
   );
 
@@ -255,6 +286,50 @@ export function analystRouter(
     write,
     async (req, res) => {
       res.json(await refresher.refreshVisits(req.body, actor(req)));
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/targets',
+      summary: 'Monthly KPI targets of a currency',
+      tags,
+      security: r,
+      query: {
+        type: 'object',
+        required: ['currency'],
+        properties: { currency: { type: 'string', minLength: 1, maxLength: 100 } },
+      },
+    },
+    read,
+    async (req, res) => {
+      res.json({ targets: await targets.list(String(req.query['currency'])) });
+    },
+  );
+
+  route(
+    {
+      method: 'put',
+      path: '/targets',
+      summary: 'Set a monthly KPI target (the operator dashboard shows progress against it)',
+      tags,
+      security: w,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['currency', 'kpi', 'month', 'target'],
+        properties: {
+          currency: { type: 'string', minLength: 1, maxLength: 100 },
+          kpi: { enum: [...KPI_NAMES] },
+          month: { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$' },
+          target: { type: 'number', minimum: 0 },
+        },
+      },
+    },
+    write,
+    async (req, res) => {
+      res.json(await targets.put(req.body, actor(req)));
     },
   );
 
@@ -542,11 +617,21 @@ export function analystRouter(
   return { prefix: '/api/dashboards', router };
 }
 
-export function publicRouter(ctx: ModuleContext, catalogue: Catalogue) {
+export function publicRouter(
+  ctx: ModuleContext,
+  catalogue: Catalogue,
+  layers: BoundaryLayers,
+  embedOrigins: string[],
+) {
   const { router, route } = ctx.http.createRouter('/public/dashboards');
   const params: JsonSchema = {
     type: 'object',
     properties: { token: { type: 'string', pattern: '^[A-Za-z0-9_-]{10,64}$' } },
+  };
+  const withLayer = async (token: string) => {
+    const p = await catalogue.published(token);
+    const layer = definitionOf(p).layer;
+    return { p, layer: layer === undefined ? undefined : await layers.get(layer) };
   };
   route(
     {
@@ -570,8 +655,32 @@ export function publicRouter(ctx: ModuleContext, catalogue: Catalogue) {
       params,
     },
     async (req, res) => {
-      const p = await catalogue.published(String(req.params['token']));
-      res.set('cache-control', 'public, max-age=300').type('html').send(publicChartHtml(p));
+      const { p, layer } = await withLayer(String(req.params['token']));
+      res.set('cache-control', 'public, max-age=300').type('html').send(publicChartHtml(p, layer));
+    },
+  );
+  route(
+    {
+      method: 'get',
+      path: '/charts/:token/embed',
+      summary: 'A published chart for a partner site to frame (origins in DASHBOARDS_EMBED_ORIGINS)',
+      tags: ['dashboards'],
+      params,
+    },
+    async (req, res) => {
+      const { p, layer } = await withLayer(String(req.params['token']));
+      // Only the configured partner origins may frame it; with none, only this site.
+      res.removeHeader('x-frame-options');
+      res.set(
+        'content-security-policy',
+        `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors ${
+          embedOrigins.length > 0 ? embedOrigins.join(' ') : "'self'"
+        }`,
+      );
+      res
+        .set('cache-control', 'public, max-age=300')
+        .type('html')
+        .send(publicChartHtml(p, layer, { embed: true }));
     },
   );
   route(
