@@ -95,7 +95,16 @@ describe('admin console shell', () => {
     const csrf = await page.getAttribute('input[name=csrf]', 'value');
     const before = await grants();
 
-    for (const path of ['/admin', '/admin/login', '/admin/callback?code=x&state=y', '/admin/roles']) {
+    for (const path of [
+      '/admin',
+      '/admin/login',
+      '/admin/callback?code=x&state=y',
+      '/admin/roles',
+      '/admin/notices',
+      '/admin/notices/new',
+      '/admin/surveys',
+      '/admin/services',
+    ]) {
       const res = await fetch(`${c.url}${path}`, {
         headers: { cookie, 'x-forwarded-for': OUTSIDE },
         redirect: 'manual',

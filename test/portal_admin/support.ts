@@ -98,6 +98,8 @@ export interface TestStaff {
   username: string;
   password: string;
   secret: Buffer;
+  /** The last TOTP step used: each step signs in once, so a later sign-in takes the next one. */
+  lastStep?: number;
 }
 
 export async function createStaff(
@@ -125,7 +127,12 @@ export async function signInStaff(
   await page.waitForURL(/\/idp\/interaction\//);
   await page.fill('#username', staff.username);
   await page.fill('#password', staff.password);
-  await page.fill('#code', totp(staff.secret, Math.floor(Date.now() / 30_000)));
+  // A code works once and one step either side of now: take the next unused step, waiting if needed.
+  let step = Math.floor(Date.now() / 30_000);
+  if (staff.lastStep !== undefined && staff.lastStep >= step) step = staff.lastStep + 1;
+  while (step > Math.floor(Date.now() / 30_000) + 1) await new Promise((r) => setTimeout(r, 1000));
+  staff.lastStep = step;
+  await page.fill('#code', totp(staff.secret, step));
   await page.click('#staff-login');
   await page.waitForSelector('#last-login');
   await page.click('#continue');

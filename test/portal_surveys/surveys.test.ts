@@ -189,6 +189,12 @@ describe('surveys: build, answer once, export', () => {
       .filter((k) => k.path === '/portal')
       .map((k) => `${k.name}=${k.value}`)
       .join('; ');
+    const forged = await fetch(`${c.url}/portal/surveys/${surveyId}`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: 'forged', q_q1: '不満', q_q4: '1' }),
+    });
+    assert.equal(forged.status, 403);
     const again = await fetch(`${c.url}/portal/surveys/${surveyId}`, {
       method: 'POST',
       headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
