@@ -151,6 +151,8 @@ export function createDevices(options: {
         );
         const count = rowCount ?? 0;
         if (count === 0) return 0;
+        // Whoever holds the card may have signed in with it: the account's sessions and tokens end.
+        await tx.query(`DELETE FROM idp.oidc_payloads WHERE payload ->> 'accountId' = $1`, [commonId]);
         await audit.recordInTransaction(tx, {
           actor: input.actor,
           action: 'idp.card.revoke',

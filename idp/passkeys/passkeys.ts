@@ -260,6 +260,8 @@ export function createPasskeys(options: {
           [credentialId, commonId, now(), actor],
         );
         if (rowCount !== 1) return false;
+        // A lost device may still hold a session: every session and token of the account ends now.
+        await tx.query(`DELETE FROM idp.oidc_payloads WHERE payload ->> 'accountId' = $1`, [commonId]);
         await audit.recordInTransaction(tx, {
           actor,
           action: 'idp.passkey.revoke',

@@ -60,7 +60,7 @@ export interface SignupLink {
   login: EmailLogin | null;
 }
 
-export type CompleteFailure = 'LINK' | 'PROFILE' | 'CATEGORY' | 'EMAIL_TAKEN' | PasswordProblem;
+export type CompleteFailure = 'LINK' | 'PROFILE' | 'CATEGORY' | 'EMAIL_TAKEN' | 'UNCHECKED' | PasswordProblem;
 
 export type CompleteResult =
   | { ok: true; commonId: string; interaction: string | null }
@@ -159,6 +159,9 @@ export function createEmailAccounts(options: {
     interaction: string | null,
   ) => {
     const token = randomBytes(32).toString('base64url');
+    await tx.query('DELETE FROM idp.email_tokens WHERE expires_at < $1', [
+      new Date(now().getTime() - SIGNUP_MS),
+    ]);
     await tx.query(
       `INSERT INTO idp.email_tokens (token_hash, purpose, email_key, sealed_email, common_id, interaction, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -245,7 +248,13 @@ export function createEmailAccounts(options: {
       const category = input.category;
       let passwordHash: string | null = null;
       if ('password' in input.credential) {
-        const problem = await checkPassword(input.credential.password, link.email, options.breached);
+        let problem: PasswordProblem | 'UNCHECKED' | null;
+        try {
+          problem = await checkPassword(input.credential.password, link.email, options.breached);
+        } catch {
+          // The breach list could not be asked: refuse the password (fail closed), keep the link.
+          problem = 'UNCHECKED';
+        }
         if (problem) return { ok: false, code: problem };
         passwordHash = await hashPassword(input.credential.password);
       }

@@ -30,6 +30,10 @@ export const SIGNUP_TEXT: Record<CompleteFailure | 'INVALID' | 'THROTTLED' | 'PA
     'このパスワードは過去に漏えいしたことがあり、使えません。別のパスワードにしてください。',
     'This password has appeared in a data breach. Choose another one.',
   ],
+  UNCHECKED: [
+    'パスワードの安全性を確認できませんでした。しばらくしてからお試しいただくか、パスキーで登録してください。',
+    'The password could not be checked just now. Try again later, or register with a passkey.',
+  ],
   INVALID: [
     'メールアドレスまたはパスワードが正しくありません。',
     'The e-mail address or password is not correct.',

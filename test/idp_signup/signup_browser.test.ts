@@ -189,7 +189,11 @@ describe('sign-up without the card, in a real browser', () => {
 
     // Lost phone: the passkey is revoked and refused at the next sign-in.
     const [key] = await t.idp.passkeys.list(passkeyOwner);
+    const sessions = () =>
+      count(`SELECT count(*) AS n FROM idp.oidc_payloads WHERE payload ->> 'accountId' = '${passkeyOwner}'`);
+    assert.ok((await sessions()) > 0);
     assert.equal(await t.idp.passkeys.revoke(passkeyOwner, key!.id, 'staff:st_test'), true);
+    assert.equal(await sessions(), 0, "the lost device's session and tokens end too");
     assert.equal(await t.idp.passkeys.revoke(passkeyOwner, key!.id, 'staff:st_test'), false);
     const again = await authorizeUrl(rp, `${cbBase}/cb`, { prompt: 'login' });
     await page.goto(again.url.href);
