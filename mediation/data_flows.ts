@@ -4,11 +4,11 @@
  *
  *   send:    checkFlowRule → residentFor (A's subject) → checkConsent (B, source A) → seal the
  *            allowed items for B and log `flow-send` in one transaction (no log, no delivery)
- *   receive: B takes its pending deliveries; consent is checked again at that moment, each
- *            delivery is logged `flow-receive`, and the sealed payload is deleted once handed over
+ *   receive: B fetches its pending deliveries; consent is checked again at that moment and each
+ *            hand-over is logged `flow-receive`; B's acknowledgement deletes the sealed payload
  */
 import { randomUUID } from 'node:crypto';
-import { type Database, openWith, ProblemError, sealWith } from '../core/index.ts';
+import { type Database, openWith, ProblemError, type Queryable, sealWith } from '../core/index.ts';
 import { checkFlowRule } from './check_registry.ts';
 import { checkConsent, overall } from './check_consent.ts';
 import type { DataKeys } from './data_keys.ts';
@@ -56,7 +56,8 @@ export interface Delivery {
 
 const aad = (id: string) => `tsunagu/mediation/flow/${id}`;
 
-export async function sendFlow(deps: FlowDeps, req: SendRequest): Promise<SendAnswer> {
+/** `tx`, when given (an Idempotency-Key claim), holds the delivery; otherwise it gets its own transaction. */
+export async function sendFlow(deps: FlowDeps, req: SendRequest, tx?: Queryable): Promise<SendAnswer> {
   const items = Object.keys(req.items);
   const base = {
     kind: 'flow-send' as const,
@@ -118,7 +119,7 @@ export async function sendFlow(deps: FlowDeps, req: SendRequest): Promise<SendAn
   const allowed = decisions.filter((d) => d.decision === 'allow');
   const flowId = randomUUID();
   const municipality = await deps.municipalityOf(resident);
-  await deps.db.transaction(async (tx) => {
+  const deliver = async (tx: Queryable) => {
     const { version, key } = await deps.keys.active(municipality, tx);
     const payload = Object.fromEntries(allowed.map((d) => [d.item, req.items[d.item]]));
     await tx.query(
@@ -141,7 +142,9 @@ export async function sendFlow(deps: FlowDeps, req: SendRequest): Promise<SendAn
     );
     // The delivery commits only once its log entry is written.
     await logOrRefuse(deps.log, entry);
-  });
+  };
+  if (tx) await deliver(tx);
+  else await deps.db.transaction(deliver);
   return {
     flowId,
     delivered: allowed.map((d) => d.item),
@@ -168,57 +171,71 @@ interface DeliveryRow {
   created_at: Date;
 }
 
+/**
+ * The deliveries waiting for `service`, oldest first. Consent is checked again now and each hand-over
+ * is logged; nothing is removed, so a lost answer can be fetched again (and is logged again) until
+ * the service acknowledges the deliveries with `ackFlows`.
+ */
 export async function receiveFlows(deps: FlowDeps, service: string, limit = 50): Promise<Delivery[]> {
-  return deps.db.transaction(async (tx) => {
-    const { rows } = await tx.query<DeliveryRow>(
-      `SELECT id, source, resident, purpose, items, municipality, key_version, sealed, created_at
-         FROM mediation.flow_deliveries WHERE recipient = $1 AND received_at IS NULL
-        ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-      [service, limit],
-    );
-    const out: Delivery[] = [];
-    for (const row of rows) {
-      const decisions = await checkConsent(deps.decider, {
-        resident: row.resident,
-        service,
-        source: row.source,
-        purpose: row.purpose,
-        items: row.items,
-      });
-      const decision = overall(decisions);
-      const registered = await deps.registry.cached(service);
-      const purpose = registered?.purposes.find((p) => p.code === row.purpose);
-      await logOrRefuse(deps.log, {
-        kind: 'flow-receive',
-        service,
-        source: row.source,
-        resident: row.resident,
-        items: row.items,
-        purpose: row.purpose,
-        decision,
-        code: decision === 'deny' ? (decisions[0]?.reason ?? 'no-consent') : null,
-        consents: decisions,
-        suppressedUntil: suppressionEnd(purpose, deps.now()),
-      });
-      await tx.query('UPDATE mediation.flow_deliveries SET received_at = $2, sealed = NULL WHERE id = $1', [
-        row.id,
+  const { rows } = await deps.db.query<DeliveryRow>(
+    `SELECT id, source, resident, purpose, items, municipality, key_version, sealed, created_at
+       FROM mediation.flow_deliveries WHERE recipient = $1 AND received_at IS NULL
+      ORDER BY created_at, id LIMIT $2`,
+    [service, limit],
+  );
+  const registered = await deps.registry.cached(service);
+  const out: Delivery[] = [];
+  for (const row of rows) {
+    const decisions = await checkConsent(deps.decider, {
+      resident: row.resident,
+      service,
+      source: row.source,
+      purpose: row.purpose,
+      items: row.items,
+    });
+    const decision = overall(decisions);
+    await logOrRefuse(deps.log, {
+      kind: 'flow-receive',
+      service,
+      source: row.source,
+      resident: row.resident,
+      items: row.items,
+      purpose: row.purpose,
+      decision,
+      code: decision === 'deny' ? (decisions[0]?.reason ?? 'no-consent') : null,
+      consents: decisions,
+      suppressedUntil: suppressionEnd(
+        registered?.purposes.find((p) => p.code === row.purpose),
         deps.now(),
-      ]);
-      const payload = JSON.parse(
-        openWith(await deps.keys.get(row.municipality, row.key_version), aad(row.id), row.sealed),
-      ) as Record<string, string>;
-      const allowed = decisions.filter((d) => d.decision === 'allow');
-      out.push({
-        flowId: row.id,
-        source: row.source,
-        subject: await deps.directory.subjectFor(row.resident, service),
-        purpose: row.purpose,
-        items: Object.fromEntries(allowed.map((d) => [d.item, payload[d.item]!])),
-        consents: allowed.map((d) => ({ item: d.item, consentId: d.consentId!, version: d.version! })),
-        withheld: decisions.filter((d) => d.decision === 'deny').map((d) => d.item),
-        sentAt: row.created_at.toISOString(),
-      });
-    }
-    return out;
-  });
+      ),
+    });
+    const allowed = decisions.filter((d) => d.decision === 'allow');
+    const payload =
+      allowed.length > 0
+        ? (JSON.parse(
+            openWith(await deps.keys.get(row.municipality, row.key_version), aad(row.id), row.sealed),
+          ) as Record<string, string>)
+        : {};
+    out.push({
+      flowId: row.id,
+      source: row.source,
+      subject: await deps.directory.subjectFor(row.resident, service),
+      purpose: row.purpose,
+      items: Object.fromEntries(allowed.map((d) => [d.item, payload[d.item]!])),
+      consents: allowed.map((d) => ({ item: d.item, consentId: d.consentId!, version: d.version! })),
+      withheld: decisions.filter((d) => d.decision === 'deny').map((d) => d.item),
+      sentAt: row.created_at.toISOString(),
+    });
+  }
+  return out;
+}
+
+/** The recipient confirms it holds the deliveries: their sealed payloads are deleted. Idempotent. */
+export async function ackFlows(deps: FlowDeps, service: string, flowIds: string[]): Promise<string[]> {
+  const { rows } = await deps.db.query<{ id: string }>(
+    `UPDATE mediation.flow_deliveries SET received_at = $3, sealed = NULL
+      WHERE recipient = $1 AND id = ANY($2::text[]) AND received_at IS NULL RETURNING id`,
+    [service, flowIds, deps.now()],
+  );
+  return rows.map((r) => r.id);
 }

@@ -17,6 +17,7 @@ import { deriveKey, type ModuleFactory } from '../core/index.ts';
 import type { IdpServices } from '../idp/index.ts';
 import { createAccessLog } from './access_log.ts';
 import { createDataKeys, keksFromConfig } from './data_keys.ts';
+import { sweepIdempotency } from './idempotency.ts';
 import { createLogArchive } from './log_archive.ts';
 import { createLogSigner } from './log_signer.ts';
 import { createMediationServices, type MediationServices } from './mediation_services.ts';
@@ -172,6 +173,7 @@ export function mediationModule(options: MediationOptions = {}): ModuleFactory<M
       await services.rewrapKeys('mediation');
       await services.reencryptAll();
       await services.runRetention('mediation');
+      await sweepIdempotency(db, now());
     };
     return {
       name: 'mediation',

@@ -13,6 +13,7 @@ import {
 import type { AccessLog } from './access_log.ts';
 import type { DataKeys, DataKeyStatus } from './data_keys.ts';
 import {
+  ackFlows,
   type Delivery,
   type FlowDeps,
   receiveFlows,
@@ -33,6 +34,8 @@ export interface MediationServices {
   provide(request: ReadRequest): Promise<ReadAnswer>;
   sendFlow(request: SendRequest): Promise<SendAnswer>;
   receiveFlows(service: string, limit?: number): Promise<Delivery[]>;
+  /** The recipient holds these deliveries: their payloads are deleted. Answers the ids acknowledged now. */
+  ackFlows(service: string, flowIds: string[]): Promise<string[]>;
   /** The resident's access history, newest first, without entries still under suppression. */
   history(resident: string, options?: { limit?: number }): Promise<AccessView[]>;
   historyCsv(resident: string): Promise<string>;
@@ -74,6 +77,7 @@ export function createMediationServices(
     provide: (request) => provideItems(deps, request),
     sendFlow: (request) => sendFlow(deps, request),
     receiveFlows: (service, limit) => receiveFlows(deps, service, limit),
+    ackFlows: (service, ids) => ackFlows(deps, service, ids),
     history: (resident, options) => residentHistory(db, resident, now(), options),
     historyCsv: async (resident) => toCsv(await residentHistory(db, resident, now(), { limit: 5000 }), false),
     staffLog: (filter) => staffQuery(db, filter),

@@ -144,5 +144,18 @@ export const mediationMigrations: ModuleMigrations = {
         END $$;
       `,
     },
+    {
+      id: '002_idempotency',
+      sql: `
+        CREATE TABLE mediation.idempotency (
+          service      text        NOT NULL,
+          key          text        NOT NULL,
+          request_hash text        NOT NULL,
+          body         jsonb       NOT NULL,
+          created_at   timestamptz NOT NULL,
+          PRIMARY KEY (service, key)
+        );
+      `,
+    },
   ],
 };

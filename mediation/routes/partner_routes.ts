@@ -4,7 +4,8 @@
  *
  *   POST /api/mediation/v1/requests        mediation:read   read consented items for a declared purpose
  *   POST /api/mediation/v1/flows           mediation:flow   send items to another service (data-flow consent)
- *   POST /api/mediation/v1/flows/receive   mediation:flow   take the deliveries sent to this service
+ *   POST /api/mediation/v1/flows/receive   mediation:flow   fetch the deliveries sent to this service
+ *   POST /api/mediation/v1/flows/ack       mediation:flow   acknowledge them (payloads deleted)
  *   GET  /api/mediation/me/accesses        mediation:self   the resident's access history (JSON or CSV)
  *
  * A refused token from a known client (address outside its allow-list, missing scope) is logged as
@@ -14,7 +15,8 @@ import type { RequestHandler } from 'express';
 import { type ModuleContext, ProblemError } from '../../core/index.ts';
 import { residentHistory, toCsv } from '../access_history.ts';
 import type { AccessKind, AccessLog } from '../access_log.ts';
-import { type FlowDeps, receiveFlows, sendFlow } from '../data_flows.ts';
+import { ackFlows, type FlowDeps, receiveFlows, sendFlow } from '../data_flows.ts';
+import { runIdempotent } from '../idempotency.ts';
 import { provideItems } from '../provide_items.ts';
 
 const subject = { type: 'string', minLength: 1, maxLength: 256 } as const;
@@ -104,6 +106,7 @@ export function partnerRoutes(ctx: ModuleContext, deps: FlowDeps) {
   const { router, route } = ctx.http.createRouter('/api/mediation');
   router.use('/v1/requests', authenticate(ctx, deps, 'mediation:read', 'read'));
   router.use('/v1/flows/receive', authenticate(ctx, deps, 'mediation:flow', 'flow-receive'));
+  router.use('/v1/flows/ack', authenticate(ctx, deps, 'mediation:flow', 'flow-receive'));
   router.use(/^\/v1\/flows\/?$/, authenticate(ctx, deps, 'mediation:flow', 'flow-send'));
 
   route(
@@ -150,7 +153,11 @@ export function partnerRoutes(ctx: ModuleContext, deps: FlowDeps) {
       tags: ['mediation'],
       security: { bearer: ['mediation:flow'] },
       body: flowBody,
-      responses: { '202': { description: 'Delivered items are waiting for the recipient' } },
+      responses: {
+        '202': {
+          description: 'Delivered items wait for the recipient; `Idempotency-Key` makes a retry safe',
+        },
+      },
     },
     async (req, res) => {
       const body = req.body as {
@@ -159,7 +166,14 @@ export function partnerRoutes(ctx: ModuleContext, deps: FlowDeps) {
         items: Record<string, string>;
         purpose: string;
       };
-      res.status(202).json(await sendFlow(deps, { source: req.auth!.clientId, ...body }));
+      const source = req.auth!.clientId;
+      const { body: answer, replayed } = await runIdempotent(
+        deps.db,
+        { service: source, key: req.get('idempotency-key'), request: body, now: deps.now() },
+        (tx) => sendFlow(deps, { source, ...body }, tx),
+      );
+      if (replayed) res.set('Idempotent-Replayed', 'true');
+      res.status(202).json(answer);
     },
   );
 
@@ -167,7 +181,8 @@ export function partnerRoutes(ctx: ModuleContext, deps: FlowDeps) {
     {
       method: 'post',
       path: '/v1/flows/receive',
-      summary: 'Take the items other services sent to this service (consent checked again now)',
+      summary:
+        'Fetch the items other services sent to this service (consent checked again now; kept until acknowledged)',
       tags: ['mediation'],
       security: { bearer: ['mediation:flow'] },
       query: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 200 } } },
@@ -177,6 +192,28 @@ export function partnerRoutes(ctx: ModuleContext, deps: FlowDeps) {
       const limit = (req.query as { limit?: number }).limit;
       res.set('cache-control', 'no-store');
       res.json({ deliveries: await receiveFlows(deps, req.auth!.clientId, limit) });
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/v1/flows/ack',
+      summary: 'Acknowledge received deliveries: their sealed payloads are deleted (idempotent)',
+      tags: ['mediation'],
+      security: { bearer: ['mediation:flow'] },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['flowIds'],
+        properties: {
+          flowIds: { type: 'array', minItems: 1, maxItems: 200, items: { type: 'string', maxLength: 64 } },
+        },
+      },
+    },
+    async (req, res) => {
+      const { flowIds } = req.body as { flowIds: string[] };
+      res.json({ acknowledged: await ackFlows(deps, req.auth!.clientId, flowIds) });
     },
   );
 

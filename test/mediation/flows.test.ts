@@ -110,9 +110,64 @@ describe('service-to-service data flows under a data-flow consent', () => {
     );
     const [received] = await t.lastLog();
     assert.deepEqual([received!['kind'], received!['decision']], ['flow-receive', 'allow']);
+    // Kept (and logged again) until acknowledged, so a lost answer can be fetched again.
+    const again = await receive(sdgs);
+    assert.deepEqual(
+      again.body.deliveries.map((x: { flowId: string }) => x.flowId),
+      [sent.body.flowId],
+    );
+    const ack = (ids: string[]) =>
+      send(`${t.url}/api/mediation/v1/flows/ack`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sdgs.token}` },
+        body: { flowIds: ids },
+      });
+    // Another service cannot acknowledge them.
+    const stranger = await send(`${t.url}/api/mediation/v1/flows/ack`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${health.token}` },
+      body: { flowIds: [sent.body.flowId] },
+    });
+    assert.deepEqual(stranger.body.acknowledged, []);
+    assert.deepEqual((await ack([sent.body.flowId])).body.acknowledged, [sent.body.flowId]);
+    assert.deepEqual((await ack([sent.body.flowId])).body.acknowledged, []);
     assert.deepEqual((await receive(sdgs)).body.deliveries, []);
     const after = await t.platform.db.query('SELECT sealed, received_at FROM mediation.flow_deliveries');
     assert.equal(after.rows[0]!['sealed'], null);
+  });
+
+  it('a retry with the same Idempotency-Key delivers once; the key with another request is refused', async () => {
+    const subA = await t.subject(resident, health.clientId);
+    const body = {
+      to: sdgs.clientId,
+      subject: subA,
+      purpose: PURPOSE,
+      items: { 'activity-records': 'swim 1km' },
+    };
+    const post = (b: unknown) =>
+      send(`${t.url}/api/mediation/v1/flows`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${health.token}`, 'idempotency-key': 'k-1' },
+        body: b,
+      });
+    const before = await t.platform.db.query('SELECT count(*)::int AS n FROM mediation.flow_deliveries');
+    const first = await post(body);
+    const retry = await post(body);
+    assert.equal(first.status, 202);
+    assert.deepEqual(
+      [retry.status, retry.body, retry.headers.get('idempotent-replayed')],
+      [202, first.body, 'true'],
+    );
+    const other = await post({ ...body, items: { 'activity-records': 'swim 2km' } });
+    assert.deepEqual([other.status, other.body.code], [422, 'idempotency-key-reused']);
+    const afterCount = await t.platform.db.query('SELECT count(*)::int AS n FROM mediation.flow_deliveries');
+    assert.equal(afterCount.rows[0]!['n'], before.rows[0]!['n'] + 1);
+    const got = await receive(sdgs);
+    await send(`${t.url}/api/mediation/v1/flows/ack`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sdgs.token}` },
+      body: { flowIds: got.body.deliveries.map((d: { flowId: string }) => d.flowId) },
+    });
   });
 
   it('a consent withdrawn before the recipient takes the delivery withholds it then', async () => {
