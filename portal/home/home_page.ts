@@ -10,7 +10,7 @@
 import express, { type Router } from 'express';
 import type { PointsService } from '../../points/index.ts';
 import { amountText, residentBalances } from '../points/points_view.ts';
-import { bi, escapeHtml, LANG_COOKIE, residentPage, time } from '../shared/html.ts';
+import { bi, biInline, escapeHtml, LANG_COOKIE, residentPage, time } from '../shared/html.ts';
 import type { PortalContext } from '../shared/section.ts';
 import { safeReturn } from '../shell.ts';
 
@@ -59,7 +59,7 @@ ${
     ? `<dl class="balances">${b.types
         .map(
           (t) =>
-            `<div><dt>${escapeHtml(t.name)}${t.nextExpiry ? `<span class="meta">${bi('次の有効期限', 'Next expiry')} ${time(t.nextExpiry.at)}（${amountText(t.nextExpiry.amount)}）</span>` : ''}</dt><dd class="amount">${amountText(t.amount)}</dd></div>`,
+            `<div><dt>${escapeHtml(t.name)}${t.nextExpiry ? `<span class="meta">${biInline('次の有効期限', 'Next expiry')}: ${time(t.nextExpiry.at)}（${amountText(t.nextExpiry.amount)}）</span>` : ''}</dt><dd class="amount">${amountText(t.amount)}</dd></div>`,
         )
         .join('')}</dl>`
     : ''

@@ -6,7 +6,7 @@
  */
 import express, { type Router } from 'express';
 import type { PointsService } from '../../points/index.ts';
-import { bi, escapeHtml, residentPage, time } from '../shared/html.ts';
+import { bi, biInline, escapeHtml, residentPage, time } from '../shared/html.ts';
 import type { PortalContext } from '../shared/section.ts';
 import { amountText, POSTING_TEXT, residentBalances, signed } from './points_view.ts';
 
@@ -58,7 +58,7 @@ export function pointsPages(portal: PortalContext, base: string): Router {
         (t) =>
           `<div><dt>${escapeHtml(t.name)}${
             t.nextExpiry
-              ? `<span class="meta">${bi(`うち ${amountText(t.nextExpiry.amount)} の有効期限`, `${amountText(t.nextExpiry.amount)} valid until`)} ${time(t.nextExpiry.at)}</span>`
+              ? `<span class="meta">${biInline('次の有効期限', 'Next expiry')}: ${time(t.nextExpiry.at)}（${amountText(t.nextExpiry.amount)}）</span>`
               : ''
           }</dt><dd class="amount">${amountText(t.amount)}</dd></div>`,
       )

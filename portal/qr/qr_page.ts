@@ -6,7 +6,7 @@
  */
 import express, { type Router } from 'express';
 import QRCode from 'qrcode';
-import { bi, escapeHtml, residentPage, time } from '../shared/html.ts';
+import { bi, biInline, escapeHtml, residentPage, time } from '../shared/html.ts';
 import type { PortalContext } from '../shared/section.ts';
 import type { ResidentQrService } from './resident_qr.ts';
 
@@ -38,7 +38,8 @@ export function qrPage(portal: PortalContext, qr: ResidentQrService, base: strin
 <section class="card" aria-labelledby="code">
 <h2 id="code" class="visually-hidden">${bi('QRコード', 'QR code')}</h2>
 <figure class="qr-figure">${svg}
-<figcaption><p class="meta" id="expiry">${bi('有効期限', 'Valid until')}: ${time(issued.expiresAt)} ${bi(`（${minutes}分間・1回限り）`, `(${minutes} minutes, one use)`)}</p></figcaption>
+<figcaption><p id="expiry">${biInline('有効期限', 'Valid until')}: <strong>${time(issued.expiresAt)}</strong></p>
+<p class="meta">${bi(`表示から${minutes}分間、1回だけ使えます。`, `Valid for ${minutes} minutes, for one use.`)}</p></figcaption>
 </figure>
 <form method="get" action="${base}"><button type="submit">${bi('新しいコードを表示', 'Show a new code')}</button></form>
 </section>

@@ -33,6 +33,11 @@ const JST = new Intl.DateTimeFormat('ja-JP', {
   minute: '2-digit',
 });
 
+/** Japanese and English on one line (`ja / en`), for short labels inside a sentence or a value. */
+export function biInline(ja: string, en: string): string {
+  return `<span class="ja" lang="ja">${escapeHtml(ja)} / </span><span class="en inline" lang="en">${escapeHtml(en)}</span>`;
+}
+
 /** A timestamp shown in JST, machine-readable in UTC. */
 export function time(iso: string): string {
   return `<time datetime="${escapeHtml(iso)}">${escapeHtml(JST.format(new Date(iso)))}</time>`;
@@ -47,8 +52,8 @@ const STYLE = `
   header.top .bar { max-width: 40rem; margin: 0 auto; padding: .5rem 1rem; display: flex; flex-wrap: wrap;
                     gap: .5rem 1rem; align-items: center; justify-content: space-between; }
   header.top a, header.top button, header.top summary { color: #fff; }
-  header.top .brand { font-size: 1.125rem; font-weight: 700; text-decoration: none; min-height: 44px;
-                      display: inline-flex; align-items: center; }
+  header.top .brand { font-size: 1.125rem; font-weight: 700; text-decoration: none; display: inline-block;
+                      padding: .5rem 0; min-height: 44px; }
   header.top .tools { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
   header.top .tools form { margin: 0; }
   header.top .lang { display: inline-flex; align-items: center; min-height: 44px; padding: 0 .5rem; }
@@ -57,7 +62,7 @@ const STYLE = `
                      border: 2px solid #fff; border-radius: .375rem; cursor: pointer; font-weight: 600; }
   nav.menu ul { list-style: none; margin: .5rem 0 0; padding: 0; display: grid;
                 grid-template-columns: repeat(auto-fill, minmax(10.5rem, 1fr)); gap: .25rem 1rem; }
-  nav.menu a { display: flex; align-items: center; min-height: 44px; padding: .25rem 0; }
+  nav.menu a { display: block; min-height: 44px; padding: .25rem 0; line-height: 1.35; }
   nav a[aria-current=page] { font-weight: 700; text-decoration-thickness: 3px; }
   nav.sub ul { list-style: none; margin: 0 0 1rem; padding: 0; display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; }
   nav.sub a { display: inline-flex; align-items: center; min-height: 44px; }
@@ -67,6 +72,7 @@ const STYLE = `
   h1 { font-size: 1.375rem; line-height: 1.4; margin: 0 0 1rem; }
   h2 { font-size: 1.125rem; line-height: 1.4; margin: 0 0 .5rem; }
   .en { display: block; font-size: .875em; color: #4a4a4a; font-weight: normal; }
+  .en.inline { display: inline; }
   header.top .en, button .en, a.button .en { color: inherit; }
   section.card { background: #fff; border: 1px solid #c9d1d9; border-radius: .5rem; padding: 1rem; margin-bottom: 1rem; }
   ul.items { list-style: none; margin: 0; padding: 0; }
@@ -111,12 +117,15 @@ const STYLE = `
   dl.balances div:first-child { border-top: 0; }
   dl.balances dd { margin: 0; font-weight: 700; font-variant-numeric: tabular-nums; }
   .amount { font-variant-numeric: tabular-nums; white-space: nowrap; }
-  .big { font-size: 1.75rem; font-weight: 700; }
+  .big { font-size: 1.75rem; font-weight: 700; margin: .25rem 0 .5rem; }
   figure.qr-figure { margin: 0; }
   .qr { display: block; width: 100%; max-width: 18rem; height: auto; margin: 0 auto; background: #fff; }
   .pager { display: flex; flex-wrap: wrap; gap: .5rem; justify-content: space-between; margin-top: 1rem; }
   table.prefs th, table.prefs td { text-align: center; vertical-align: middle; }
-  table.prefs th[scope=row] { text-align: left; }
+  table.prefs th[scope=row], table.prefs th:first-child { text-align: left; }
+  table.prefs th[scope=col] { white-space: nowrap; }
+  table.prefs th .meta { display: block; font-weight: normal; }
+  dl.balances dt .meta { display: block; margin: 0; }
   table.prefs input { width: 1.5rem; height: 1.5rem; }
   table.prefs label { display: inline-flex; align-items: center; justify-content: center; min-width: 44px; min-height: 44px; margin: 0; }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
