@@ -2,7 +2,8 @@
  * Staff bulk registration over the admin API (a Shift_JIS CSV with errors in known rows: reported,
  * nothing written; the corrected file registers and invites; a re-run changes nothing and mails no
  * one), logical deletion, residents editing only their own data, and lost cards and devices: a
- * revoked terminal or IC card is refused at once, a lost My Number card stops card login.
+ * revoked terminal or IC card is refused at once, a lost My Number card stops card login and is no
+ * longer found by card readers.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -270,6 +271,11 @@ describe('bulk registration, self-service and lost devices', () => {
       ).ok,
       true,
     );
+    // Card readers find the card's holder through the same evidence.
+    assert.equal(
+      await t.idp.proofing.commonIdForCertificate({ kind: 'jpki-sign', serial: card.serial }),
+      taro,
+    );
     const res = await api('/api/idp/me/card/revoke', {
       method: 'POST',
       token: 'taro',
@@ -285,6 +291,11 @@ describe('bulk registration, self-service and lost devices', () => {
       card: { certificate: card.der, signature: l2.signature },
     });
     assert.deepEqual(refused, { ok: false, code: 'NOT_ENROLLED' });
+    assert.equal(
+      await t.idp.proofing.commonIdForCertificate({ kind: 'jpki-sign', serial: card.serial }),
+      undefined,
+      'a card reader no longer finds the lost card',
+    );
     assert.equal(await count(`SELECT count(*) AS n FROM core.audit_log WHERE action = 'idp.card.revoke'`), 1);
   });
 });
