@@ -4,9 +4,10 @@
  * MASTER_KEY) of `municipality=…`, `gender=…` and `birth_year=…`, so a search is an array match over
  * a GIN index and a stolen table reveals only which residents share a value, never the value.
  *
- * A resident's row is refreshed from the identity provider's verified profile (My Number card, or
- * the e-mail sign-up profile) when they open a resident page of the portal; residents who never did
- * are not in the directory. Municipality comes from the address: the prefecture (when given) and the
+ * A resident's row is written from the identity provider's verified profile when it is recorded
+ * (`accounts.onProfile`, inside the enrolment transaction), and refreshed (also from an e-mail
+ * sign-up profile) when the resident opens a notices or services page, at most daily. Residents
+ * enrolled before the portal followed the provider appear once they open such a page. Municipality comes from the address: the prefecture (when given) and the
  * first city, ward, town or village (`鳥取県鳥取市…` → `鳥取県鳥取市` and `鳥取市`). Age is counted by
  * birth year (this year minus the birth year).
  *
@@ -15,7 +16,13 @@
  *   const ids = await directory.search({ municipality: '鳥取市', ageMin: 65 });
  */
 import { createHmac } from 'node:crypto';
-import { type Database, deriveKey, type Migration, type ModuleContext } from '../../core/index.ts';
+import {
+  type Database,
+  deriveKey,
+  type Migration,
+  type ModuleContext,
+  type Queryable,
+} from '../../core/index.ts';
 import type { IdpServices } from '../../idp/index.ts';
 
 export const DIRECTORY_MIGRATIONS: Migration[] = [
@@ -55,8 +62,10 @@ export interface ResidentDirectory {
   refresh(commonId: string): Promise<void>;
   /** `refresh` when the resident's row is missing or older than a day (resident pages call it). */
   touch(commonId: string): Promise<void>;
-  /** Records attributes directly (imports, tests). */
-  record(commonId: string, attributes: ResidentAttributes): Promise<void>;
+  /** Records attributes directly (imports, tests), inside `tx` when given. */
+  record(commonId: string, attributes: ResidentAttributes, tx?: Queryable): Promise<void>;
+  /** Keeps the directory current from the identity provider's verified profiles (enrolment, updates). */
+  follow(idp: IdpServices): void;
   /** Common IDs matching the criteria (all residents in the directory when none is given). */
   search(criteria: AudienceCriteria, limit?: number): Promise<string[]>;
   count(criteria: AudienceCriteria): Promise<number>;
@@ -97,8 +106,8 @@ export function createResidentDirectory(
     return out;
   };
 
-  const record = async (commonId: string, attributes: ResidentAttributes) => {
-    await db.query(
+  const record = async (commonId: string, attributes: ResidentAttributes, tx: Queryable = db) => {
+    await tx.query(
       `INSERT INTO portal.resident_directory (common_id, tokens, refreshed_at) VALUES ($1, $2, $3)
        ON CONFLICT (common_id) DO UPDATE SET tokens = EXCLUDED.tokens, refreshed_at = EXCLUDED.refreshed_at`,
       [commonId, tokensOf(attributes), ctx.now()],
@@ -145,6 +154,12 @@ export function createResidentDirectory(
       });
     },
     record,
+    follow(services) {
+      // In the enrolment transaction: the resident is addressable the moment their ID exists.
+      services.accounts.onProfile?.((tx, commonId, p) =>
+        record(commonId, { address: p.address, gender: p.gender, birthdate: p.birthdate }, tx),
+      );
+    },
     async touch(commonId) {
       const { rows } = await db.query<{ fresh: boolean }>(
         `SELECT refreshed_at > $2::timestamptz - interval '1 day' AS fresh FROM portal.resident_directory WHERE common_id = $1`,

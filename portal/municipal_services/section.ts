@@ -41,6 +41,7 @@ export const servicesAdminSection: PortalSection = {
   adminNav: [{ href: SERVICES_ADMIN_BASE, ja: '自治体サービス', en: 'Municipal services', role: 'services' }],
   create(p) {
     const { registry, directory } = municipalServicesFor(p.ctx);
+    directory.follow(p.idp);
     return servicesStaffPages(p, registry, directory);
   },
 };
