@@ -450,6 +450,14 @@ describe('resident portal in a browser', () => {
     await page.waitForLoadState();
     assert.match((await page.textContent('h1'))!, /ログアウトしました/);
     assert.deepEqual(await r.axe(), []);
+    // A sign-in answer this browser did not ask for signs nobody in, on an accessible page.
+    await page.goto(`${t.url}/portal/callback?code=abc&state=forged`);
+    assert.match((await page.textContent('h1'))!, /ログインできませんでした/);
+    assert.equal(
+      (await r.context.cookies()).find((c) => c.name === 'tsunagu_portal'),
+      undefined,
+    );
+    assert.deepEqual(await r.axe(), []);
     for (const path of [
       '/portal',
       '/portal/points',
