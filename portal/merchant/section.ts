@@ -5,7 +5,7 @@
  */
 import { deriveKey } from '../../core/index.ts';
 import type { PointsService } from '../../points/index.ts';
-import { createDirectoryStore } from '../public/directory_store.ts';
+import { directoryFor } from '../public/directory_store.ts';
 import { publicSiteSettings } from '../public/settings.ts';
 import type { PortalSection } from '../shared/section.ts';
 import { MERCHANT_ADMIN_PREFIX, merchantAdminApi } from './admin_api.ts';
@@ -35,7 +35,7 @@ export const merchantSection: PortalSection = {
         secure: ctx.config.publicUrl.startsWith('https://'),
         now: ctx.now,
       }),
-      store: createDirectoryStore({ ctx, points: points(ctx.services), ttlMs: settings.directoryTtlMs }),
+      store: directoryFor(ctx, settings.directoryTtlMs),
       settings,
       publicUrl: ctx.config.publicUrl,
     });
@@ -62,7 +62,7 @@ export const directoryStaffSection: PortalSection = {
     const pts = points(p.ctx.services);
     return directoryStaffPages(
       p,
-      createDirectoryStore({ ctx: p.ctx, points: pts, ttlMs: settings.directoryTtlMs }),
+      directoryFor(p.ctx, settings.directoryTtlMs),
       createMerchantAccounts(p.ctx, pts),
     );
   },

@@ -447,3 +447,20 @@ export function createDirectoryStore(deps: { ctx: ModuleContext; points: PointsS
 }
 
 export type DirectoryStore = ReturnType<typeof createDirectoryStore>;
+
+const stores = new WeakMap<ModuleContext, DirectoryStore>();
+
+/**
+ * The directory store of this portal (one per module context), shared by the public pages, the
+ * merchant console and the staff pages, so they share one cache and one reload of the ledger facts.
+ */
+export function directoryFor(ctx: ModuleContext, ttlMs: number): DirectoryStore {
+  let store = stores.get(ctx);
+  if (!store) {
+    const points = ctx.services['points'] as PointsService | undefined;
+    if (!points) throw new Error('the directory needs the points module before the portal');
+    store = createDirectoryStore({ ctx, points, ttlMs });
+    stores.set(ctx, store);
+  }
+  return store;
+}

@@ -6,10 +6,9 @@
  */
 import express from 'express';
 import type { DashboardsServices } from '../../dashboards/index.ts';
-import type { PointsService } from '../../points/index.ts';
 import type { PortalSection } from '../shared/section.ts';
 import { DIRECTORY_ADMIN_PREFIX, directoryAdminApi } from './admin_api.ts';
-import { createDirectoryStore } from './directory_store.ts';
+import { directoryFor } from './directory_store.ts';
 import { createEarnStore } from './earn_store.ts';
 import { PUBLIC_MIGRATIONS } from './migrations.ts';
 import { publicRouter } from './public_router.ts';
@@ -36,11 +35,17 @@ export const publicSection: PortalSection = {
   prefix: '/',
   migrations: PUBLIC_MIGRATIONS,
   async create({ ctx }) {
-    const points = ctx.services['points'] as PointsService | undefined;
-    if (!points) throw new Error('the public site needs the points module before the portal');
     const dashboards = ctx.services['dashboards'] as DashboardsServices | undefined;
     const settings = publicSiteSettings(process.env);
-    const store = createDirectoryStore({ ctx, points, ttlMs: settings.directoryTtlMs });
+    const store = directoryFor(ctx, settings.directoryTtlMs);
+    if (
+      settings.tileUrl &&
+      !settings.tileUrl.startsWith('https://') &&
+      !settings.tileUrl.startsWith(ctx.config.publicUrl)
+    )
+      ctx.logger.warn(
+        "PUBLIC_MAP_TILE_URL is not https: the pages' CSP (img-src 'self' https:) blocks its tiles",
+      );
     const earn = createEarnStore(ctx);
     await store.facts();
     const router = express.Router();
