@@ -112,6 +112,8 @@ export async function createPlatform(options: PlatformOptions = {}): Promise<Pla
         createRouter: (prefix) => http.registry.createRouter(prefix),
         requireToken: (scopes) => requireToken(delegatingVerifier, scopes),
         adminOnly: ipAllowList(config.adminIpAllowList),
+        openApi: () =>
+          http.registry.openApi({ title: 'Tsunagu', version: '0.1.0', serverUrl: config.publicUrl }),
       },
       services,
       metrics: metrics.registry,
@@ -140,7 +142,7 @@ export async function createPlatform(options: PlatformOptions = {}): Promise<Pla
         http.mount(r.prefix, r.router, { parseBody: r.parseBody ?? true, rateLimit: r.rateLimit ?? true });
     http.registry.register('', { method: 'get', path: '/openapi.json', summary: 'This OpenAPI document' });
     http.app.get('/openapi.json', (_req, res) => {
-      res.json(http.registry.openApi({ title: 'Tsunagu', version: '0.1.0', serverUrl: config.publicUrl }));
+      res.json(ctx.http.openApi());
     });
     http.registry.register('', {
       method: 'get',

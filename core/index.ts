@@ -26,7 +26,13 @@ export { loadOrCreateDevSecret } from './dev_secrets.ts';
 export type { HttpApp } from './http/app.ts';
 export { createHttpApp } from './http/app.ts';
 export { defineProblem, listProblems, ProblemError, problemType } from './http/problem.ts';
-export type { JsonSchema, ModuleRouter, RouteSpec } from './http/routes.ts';
+export type {
+  JsonSchema,
+  ModuleRouter,
+  OpenApiDocument,
+  OpenApiOperation,
+  RouteSpec,
+} from './http/routes.ts';
 export { RouteRegistry } from './http/routes.ts';
 export { deriveKey, masterKey, openWith, sealWith } from './keys.ts';
 export type { Logger } from './logger.ts';

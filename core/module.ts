@@ -20,6 +20,7 @@ import type { ModuleRouter } from './http/routes.ts';
 import type { Logger } from './logger.ts';
 import type { Registry } from './metrics.ts';
 import type { ModuleMigrations } from './migrations.ts';
+import type { OpenApiDocument } from './http/routes.ts';
 
 export interface ModuleContext {
   config: Config;
@@ -33,6 +34,8 @@ export interface ModuleContext {
     requireToken(scopes?: string[]): RequestHandler;
     /** Admin routes: the client address must be in ADMIN_IP_ALLOWLIST. */
     adminOnly: RequestHandler;
+    /** The OpenAPI 3.1 document of every declared route (what `/openapi.json` serves). */
+    openApi(): OpenApiDocument;
   };
   /** Services of the modules assembled before this one, by module name. */
   services: Readonly<Record<string, unknown>>;

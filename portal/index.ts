@@ -28,14 +28,15 @@ import { consentSection } from './consent/section.ts';
 import { servicesAdminSection, servicesSection } from './municipal_services/section.ts';
 import { noticesAdminSection, noticesSection } from './notices/section.ts';
 import { surveysAdminSection, surveysSection } from './surveys/section.ts';
+import { directoryStaffSection, merchantAdminSection, merchantSection } from './merchant/section.ts';
+import { publicSection } from './public/section.ts';
 import { homeSection } from './home/section.ts';
 import { pointsSection } from './points/section.ts';
 import type { NotificationPreferences } from './preferences/preferences.ts';
 import { preferencesSection } from './preferences/section.ts';
 import type { ResidentQrService } from './qr/resident_qr.ts';
 import { qrSection } from './qr/section.ts';
-import { directoryStaffSection, merchantAdminSection, merchantSection } from './merchant/section.ts';
-import { publicSection } from './public/section.ts';
+import { apiDocsSection, helpSection, staffHelpSection } from './help/section.ts';
 import type { PortalContext, PortalSection } from './shared/section.ts';
 import { createResidentSession } from './shared/resident_session.ts';
 import { PORTAL_BASE, portalShell, residentLoginUrl } from './shell.ts';
@@ -79,6 +80,9 @@ const SECTIONS: readonly PortalSection[] = [
   accessSection,
   accessAdminSection,
   sheltersAdminSection,
+  helpSection,
+  staffHelpSection,
+  apiDocsSection,
   // The public site is mounted at `/` and passes on every path it does not serve: keep it last.
   publicSection,
 ];

@@ -120,6 +120,10 @@ function toProblem(error: unknown): ProblemError {
     case 'charset.unsupported':
       return new ProblemError('unsupported-media-type', { detail: e.message ?? 'unsupported encoding' });
   }
+  // Library errors that carry their own client status (http-errors: serve-static, raw-body, …).
+  if (e.status === 404) return new ProblemError('not-found', { detail: 'Not found.' });
+  if (e.status === 403) return new ProblemError('forbidden', { detail: 'Forbidden.' });
+  if (e.status === 405) return new ProblemError('method-not-allowed', { detail: 'Method not allowed.' });
   if (isDatabaseUnavailable(error)) {
     // Nothing was committed; the pool reconnects on its own once the server is back.
     return new ProblemError('database-unavailable', { headers: { 'Retry-After': '5' }, cause: error });

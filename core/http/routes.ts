@@ -19,6 +19,24 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 export type JsonSchema = Record<string, unknown>;
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
+/** One operation of the OpenAPI document, as `openApi()` writes it. */
+export interface OpenApiOperation {
+  summary: string;
+  tags?: string[];
+  parameters?: Array<{ name: string; in: 'path' | 'query'; required: boolean; schema: JsonSchema }>;
+  requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> };
+  security?: Array<Record<string, string[]>>;
+  responses: Record<string, { description: string; content?: Record<string, { schema: JsonSchema }> }>;
+}
+
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: { title: string; version: string };
+  servers: Array<{ url: string }>;
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components: Record<string, unknown>;
+}
+
 export interface RouteSpec {
   method: Method;
   /** Express path relative to the router's prefix, e.g. `/entities/:id`. */
@@ -112,11 +130,11 @@ export class RouteRegistry {
     return [...methods];
   }
 
-  openApi(info: { title: string; version: string; serverUrl: string }): Record<string, unknown> {
-    const paths: Record<string, Record<string, unknown>> = {};
+  openApi(info: { title: string; version: string; serverUrl: string }): OpenApiDocument {
+    const paths: Record<string, Record<string, OpenApiOperation>> = {};
     for (const { method, fullPath, spec } of this.routes) {
       const oaPath = fullPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-      const parameters: unknown[] = [];
+      const parameters: NonNullable<OpenApiOperation['parameters']> = [];
       for (const name of fullPath.match(/:([A-Za-z0-9_]+)/g) ?? []) {
         const param = name.slice(1);
         const schema = (spec.params?.['properties'] as Record<string, JsonSchema> | undefined)?.[param];
@@ -127,7 +145,7 @@ export class RouteRegistry {
       for (const [name, schema] of Object.entries(queryProps)) {
         parameters.push({ name, in: 'query', required: required.has(name), schema });
       }
-      const responses: Record<string, unknown> = {};
+      const responses: OpenApiOperation['responses'] = {};
       for (const [status, r] of Object.entries(spec.responses ?? { '200': { description: 'OK' } })) {
         responses[status] = {
           description: r.description,
