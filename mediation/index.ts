@@ -12,6 +12,7 @@
  *     purposes: [{ code: 'age-check', label: '年齢確認' }] }, 'staff:7');
  */
 import path from 'node:path';
+import { Counter } from 'prom-client';
 import type { ConsentServices } from '../consent/index.ts';
 import { deriveKey, type ModuleFactory } from '../core/index.ts';
 import type { IdpServices } from '../idp/index.ts';
@@ -158,7 +159,43 @@ export function mediationModule(options: MediationOptions = {}): ModuleFactory<M
       return true;
     };
 
-    const flowDeps = { registry, directory, decider, personal, log, now, db, keys, municipalityOf };
+    // Attempts by kind and decision, and access-log writes that failed (nothing was served then).
+    const attempts = new Counter({
+      name: 'tsunagu_mediation_attempts_total',
+      help: 'Personal-data attempts by kind and decision',
+      labelNames: ['kind', 'decision'] as const,
+      registers: [ctx.metrics],
+    });
+    const logFailures = new Counter({
+      name: 'tsunagu_mediation_log_failures_total',
+      help: 'Access-log writes that failed (the attempt was refused)',
+      registers: [ctx.metrics],
+    });
+    const countedLog: typeof log = {
+      ...log,
+      record: (entry) =>
+        log.record(entry).then(
+          (ref) => {
+            attempts.inc({ kind: entry.kind, decision: entry.decision });
+            return ref;
+          },
+          (error: unknown) => {
+            logFailures.inc();
+            throw error;
+          },
+        ),
+    };
+    const flowDeps = {
+      registry,
+      directory,
+      decider,
+      personal,
+      log: countedLog,
+      now,
+      db,
+      keys,
+      municipalityOf,
+    };
     const services = createMediationServices({
       ...flowDeps,
       audit,

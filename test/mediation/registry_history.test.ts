@@ -184,4 +184,23 @@ describe('service registry (admin API, CLI) and the access history views', () =>
     const verify = await admin('/log/verify');
     assert.deepEqual([verify.status, verify.body.ok], [200, true]);
   });
+
+  it('staff rotate a data key and run retention from the admin API; metrics count attempts', async () => {
+    const rotated = await admin('/keys/000000/rotate', { method: 'POST' });
+    assert.deepEqual([rotated.status, rotated.body], [200, { municipality: '000000', version: 2 }]);
+    assert.equal(await t.mediation.reencryptAll(), 4);
+    const keys = await admin('/keys');
+    assert.deepEqual(
+      keys.body.keys.map((k: Record<string, unknown>) => [k['version'], k['state'], k['rows']]),
+      [
+        [1, 'retired', 0],
+        [2, 'active', 4],
+      ],
+    );
+    const retention = await admin('/log/retention', { method: 'POST' });
+    assert.deepEqual(retention.body, { purged: [] });
+    const metrics = await send(`${t.url}/metrics`);
+    assert.match(String(metrics.body), /tsunagu_mediation_attempts_total\{kind="read",decision="allow"\} 2/);
+    assert.match(String(metrics.body), /tsunagu_mediation_attempts_total\{kind="read",decision="deny"\} 1/);
+  });
 });
