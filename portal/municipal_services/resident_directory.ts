@@ -141,6 +141,12 @@ export function createResidentDirectory(
       if (!services) return;
       const account = await services.accounts.find(commonId);
       if (account?.status !== 'active') return;
+      await ctx.audit.record({
+        actor: 'system:portal',
+        action: 'portal.directory.refresh',
+        target: `resident:${commonId}`,
+        details: { source: account.profile ? 'verified-profile' : 'signup-profile' },
+      });
       if (account.profile) {
         const p = account.profile;
         return record(commonId, { address: p.address, gender: p.gender, birthdate: p.birthdate });

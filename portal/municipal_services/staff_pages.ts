@@ -254,6 +254,13 @@ ${
       const searched = Object.keys(req.query).length > 0;
       const criteria = criteriaOf(req.query);
       const count = searched ? await directory.count(criteria) : 0;
+      if (searched)
+        await p.ctx.audit.record({
+          actor: actor(res),
+          action: 'portal.directory.search',
+          target: `service:${s.id}`,
+          details: { criteria: Object.keys(criteria), found: count },
+        });
       const hidden = Object.entries(criteria)
         .map(([k, v]) => `<input type="hidden" name="${k}" value="${escapeHtml(v)}">`)
         .join('');
