@@ -48,7 +48,7 @@ describe('portal module', () => {
     ]);
 
     const { rows } = await a.platform.db.query<{ client_id: string }>(
-      'SELECT client_id FROM portal.oidc_clients',
+      `SELECT client_id FROM portal.oidc_clients WHERE purpose = 'resident-portal'`,
     );
     assert.equal(rows.length, 1);
     const clientId = rows[0]!.client_id;
