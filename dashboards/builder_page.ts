@@ -73,7 +73,7 @@ export function builderHtml(layers: LayerSummary[]): string {
   <h2 id="board-heading">ダッシュボードを作る <span class="en">/ Arrange into a dashboard</span></h2>
   <p class="note">上の一覧で「ダッシュボードに入れる」を選んだグラフを、選んだ順に並べます。<span class="en">Charts ticked above are laid out in order.</span></p>
   <label for="board-title">タイトル <span class="en">/ Title</span><input id="board-title" required maxlength="200"></label>
-  <label for="board-slug">識別名（英小文字・数字・-）<span class="en">/ Slug</span><input id="board-slug" required pattern="[a-z0-9-]{1,60}"></label>
+  <label for="board-slug">識別名（英小文字・数字・-）<span class="en">/ Slug</span><input id="board-slug" required pattern="[a-z0-9\\-]{1,60}"></label>
   <label for="board-width">グラフの幅 <span class="en">/ Chart width</span><select id="board-width"><option value="12">1列 / full width</option><option value="6" selected>2列 / half</option><option value="4">3列 / third</option></select></label>
   <p><button type="submit">作成 <span class="en">/ Create dashboard</span></button></p>
   <p id="board-link"></p>
