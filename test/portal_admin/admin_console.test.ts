@@ -86,6 +86,13 @@ describe('admin console shell', () => {
       (await context.cookies()).find((k) => k.name === 'tsunagu_admin'),
       undefined,
     );
+    assert.deepEqual(await axe(page), []);
+    // A callback without a sign-in in progress: a page saying so, and still no session.
+    const failed = await page.goto(`${c.url}/admin/callback?code=x&state=y`);
+    assert.equal(failed!.status(), 400);
+    assert.deepEqual(await axe(page), []);
+    await page.goto(`${c.url}/admin`);
+    assert.match(page.url(), /\/idp\/interaction\//);
     await context.close();
   });
 

@@ -185,6 +185,7 @@ describe('surveys: build, answer once, export', () => {
 
     await resident.goto(`${c.url}/portal/surveys/${surveyId}`);
     assert.ok(await resident.$('#answered'));
+    assert.deepEqual(await axe(resident), []);
     const cookie = (await resident.context().cookies())
       .filter((k) => k.path === '/portal')
       .map((k) => `${k.name}=${k.value}`)
@@ -275,6 +276,7 @@ describe('surveys: build, answer once, export', () => {
     });
     await resident.goto(`${c.url}/portal/surveys/${surveyId}`);
     assert.ok(await resident.$('#closed'));
+    assert.deepEqual(await axe(resident), []);
     assert.equal(await answerCount(), before);
   });
 });
