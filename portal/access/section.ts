@@ -1,9 +1,12 @@
 /**
- * Who accessed my data: the resident's access history (`/portal/access`) and the staff view of the
- * access log (`/admin/access-log`, role `access-log`), both reading the mediation module's services.
+ * Who accessed my data: the resident's access history (`/portal/access`); for staff, the access log
+ * (`/admin/mediation/log`, role `access-log`) and the registry of partner services
+ * (`/admin/mediation/services`, role `mediation-services`). All read the mediation module's services.
  */
+import express from 'express';
 import type { PortalSection } from '../shared/section.ts';
 import { accessPages } from './access_pages.ts';
+import { servicePages } from './service_pages.ts';
 import { staffAccessPages } from './staff_pages.ts';
 
 export const accessSection: PortalSection = {
@@ -15,7 +18,20 @@ export const accessSection: PortalSection = {
 
 export const accessAdminSection: PortalSection = {
   name: 'access-admin',
-  prefix: '/admin/access-log',
-  adminNav: [{ href: '/admin/access-log', ja: 'アクセスログ', en: 'Access log', role: 'access-log' }],
-  create: (portal) => staffAccessPages(portal, '/admin/access-log'),
+  prefix: '/admin/mediation',
+  adminNav: [
+    { href: '/admin/mediation/log', ja: 'アクセスログ', en: 'Access log', role: 'access-log' },
+    {
+      href: '/admin/mediation/services',
+      ja: '連携サービスの登録',
+      en: 'Partner services',
+      role: 'mediation-services',
+    },
+  ],
+  create(portal) {
+    const router = express.Router();
+    router.use('/log', staffAccessPages(portal, '/admin/mediation/log'));
+    router.use('/services', servicePages(portal, '/admin/mediation/services'));
+    return router;
+  },
 };

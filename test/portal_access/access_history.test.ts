@@ -27,6 +27,7 @@ describe('who accessed my data: the resident’s page and the staff view', () =>
   let page: Page;
   let commonId: string;
   let clientId: string;
+  let staffPage: Page;
 
   before(async () => {
     const ca = await createTestCa();
@@ -149,7 +150,7 @@ describe('who accessed my data: the resident’s page and the staff view', () =>
     const { context, page: staff } = await signInStaff(
       c,
       await createStaff(c.idp, 'kansa', true),
-      '/admin/access-log',
+      '/admin/mediation/log',
     );
     assert.match((await staff.textContent('#entries'))!, /健康アプリ/);
     assert.deepEqual(await axe(staff), []);
@@ -157,7 +158,7 @@ describe('who accessed my data: the resident’s page and the staff view', () =>
     await staff.click('#apply');
     await staff.waitForURL(/decision=deny/);
     assert.equal((await staff.$$('#entries tr')).length, 0);
-    const csv = await send(`${c.url}/admin/access-log/export.csv?service=${clientId}`, {
+    const csv = await send(`${c.url}/admin/mediation/log/export.csv?service=${clientId}`, {
       headers: { cookie: await consoleCookie(context) },
     });
     assert.equal(csv.status, 200);
@@ -166,5 +167,50 @@ describe('who accessed my data: the resident’s page and the staff view', () =>
       `SELECT count(*)::int AS n FROM core.audit_log WHERE action = 'mediation.log.read'`,
     );
     assert.equal(audit.rows[0]!.n, 3);
+    staffPage = staff;
+  });
+
+  it('staff register a partner service from the console with no code change; refused input changes nothing', async () => {
+    const mediation = c.t.platform.services['mediation'] as MediationServices;
+    const { client } = await c.idp.clients.create(
+      { name: 'LINE', grantTypes: ['client_credentials'], scopes: ['mediation:read'] },
+      'test',
+    );
+    await staffPage.goto(`${c.url}/admin/mediation/services`);
+    assert.deepEqual(await axe(staffPage), []);
+    const before = (await mediation.registry.list()).length;
+    await staffPage.fill('#service', 'c_not-a-client');
+    await staffPage.fill('#name', 'だれでもない');
+    await staffPage.check('#item-name');
+    await staffPage.fill('#purposes', 'x=y');
+    await staffPage.click('#register');
+    await staffPage.waitForSelector('[role=alert]');
+    assert.match((await staffPage.textContent('[role=alert]'))!, /登録できませんでした/);
+    assert.equal((await mediation.registry.list()).length, before);
+    assert.deepEqual(await axe(staffPage), []);
+
+    await staffPage.fill('#service', client.clientId);
+    await staffPage.fill('#name', 'LINE市民ポータル');
+    await staffPage.check('#item-address');
+    await staffPage.fill('#purposes', 'citizen-portal=本人表示\ninvestigation=法令に基づく照会:90');
+    await staffPage.click('#register');
+    await staffPage.waitForURL(/done=added/);
+    const registered = (await mediation.registry.get(client.clientId))!;
+    assert.deepEqual(
+      [registered.name, registered.items, registered.purposes],
+      [
+        'LINE市民ポータル',
+        ['name', 'address'],
+        [
+          { code: 'citizen-portal', label: '本人表示' },
+          { code: 'investigation', label: '法令に基づく照会', suppressDays: 90 },
+        ],
+      ],
+    );
+    assert.match((await staffPage.textContent(`#service-${client.clientId}`))!, /提供中/);
+    await staffPage.click(`#service-${client.clientId} button`);
+    await staffPage.waitForURL(/done=changed/);
+    assert.equal((await mediation.registry.get(client.clientId))!.state, 'disabled');
+    assert.deepEqual(await axe(staffPage), []);
   });
 });
