@@ -8,7 +8,8 @@
  * (`accounts.onProfile`, inside the enrolment transaction), and refreshed (also from an e-mail
  * sign-up profile) when the resident opens a notices or services page, at most daily. Residents
  * enrolled before the portal followed the provider appear once they open such a page. Municipality comes from the address: the prefecture (when given) and the
- * first city, ward, town or village (`鳥取県鳥取市…` → `鳥取県鳥取市` and `鳥取市`). Age is counted by
+ * first city, ward, town or village (`鳥取県鳥取市…` → `鳥取県鳥取市`, `鳥取市` and `鳥取県`); without a list
+ * of municipality names a few are misread (東村山市, and 伊勢崎市市場町 as 伊勢崎市市). Age is counted by
  * birth year (this year minus the birth year).
  *
  * @example
@@ -74,15 +75,22 @@ export interface ResidentDirectory {
 const PREFECTURE = /^(東京都|北海道|京都府|大阪府|[^\s都道府県]{2,3}県)/;
 const LOCALITY = /^(.+?郡)?(.+?[市区町村])/;
 
-/** The municipality names an address belongs to, longest first: `鳥取県鳥取市…` → ['鳥取県鳥取市', '鳥取市']. */
+/**
+ * The names an address can be addressed by, longest first: `鳥取県鳥取市…` → ['鳥取県鳥取市', '鳥取市',
+ * '鳥取県'] (the prefecture too, for a prefecture-wide deployment's notices).
+ */
 export function municipalitiesOf(address: string): string[] {
   const a = address.normalize('NFKC').replace(/\s+/g, '');
   const pref = PREFECTURE.exec(a)?.[1] ?? '';
   const rest = a.slice(pref.length);
   const m = LOCALITY.exec(rest);
-  if (!m) return [];
-  const city = m[2]!;
-  return pref ? [`${pref}${city}`, city] : [city];
+  if (!m) return pref ? [pref] : [];
+  let city = m[2]!;
+  // The shortest match can stop one character early: 四日市市, 大町市 (cities are never in a 郡), and
+  // 余市郡余市町 (what is in a 郡 is a town or village). Without a list of names, 伊勢崎市市場町 is misread.
+  const next = rest.charAt((m[1]?.length ?? 0) + city.length);
+  if (m[1] ? /市$/.test(city) && /[町村]/.test(next) : /[市町]$/.test(city) && next === '市') city += next;
+  return pref ? [`${pref}${city}`, city, pref] : [city];
 }
 
 export function createResidentDirectory(
