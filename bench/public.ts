@@ -11,8 +11,9 @@
  * The per-client rate limit is raised for the run (one client address sends everything).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createPlatform } from '../platform.ts';
@@ -140,6 +141,37 @@ async function load(base: string): Promise<void> {
   agent.destroy();
 }
 
+const TICK_MS = 10; // USER_HZ = 100 on Linux
+
+/** CPU milliseconds (user + system) the PostgreSQL server on `port` and its backends have used. */
+function postgresCpuMs(port: string): number {
+  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  const stat = (pid: string) => {
+    try {
+      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      return { ppid: f[1]!, cpu: (Number(f[11]) + Number(f[12])) * TICK_MS };
+    } catch {
+      return undefined;
+    }
+  };
+  const postmaster = procs.find((pid) => {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return args.some((a) => a.endsWith('/postgres')) && args[args.indexOf('-p') + 1] === port;
+    } catch {
+      return false;
+    }
+  });
+  if (!postmaster) return NaN;
+  let total = stat(postmaster)?.cpu ?? 0;
+  for (const pid of procs) {
+    const st = stat(pid);
+    if (st?.ppid === postmaster) total += st.cpu;
+  }
+  return total;
+}
+
 async function seed(platform: Awaited<ReturnType<typeof createPlatform>>, url: string): Promise<void> {
   const db = platform.db;
   await db.query(
@@ -265,7 +297,25 @@ if (process.argv[2] === '--load') {
     process.stderr.write('warming up…\n');
     await run(3);
     process.stderr.write(`measuring ${SECONDS} s at ${RATE} req/s…\n`);
+    const pgPort = new URL(pg.url).port;
+    // BENCH_PROFILE=file.cpuprofile: a V8 CPU profile of the platform process during the measured run.
+    const profiler = process.env['BENCH_PROFILE'] ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
+    const cpu0 = process.cpuUsage();
+    const pg0 = postgresCpuMs(pgPort);
     const r = await run(SECONDS);
+    const cpu = process.cpuUsage(cpu0);
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(process.env['BENCH_PROFILE']!, JSON.stringify(profile));
+      profiler.disconnect();
+    }
+    const nodeMs = (cpu.user + cpu.system) / 1000 / r['requests']!;
+    const pgMs = (postgresCpuMs(pgPort) - pg0) / r['requests']!;
     const f = (n: number) => n.toFixed(1);
     process.stdout.write(
       [
@@ -274,6 +324,7 @@ if (process.argv[2] === '--load') {
         `  latency p50 ${f(r['p50']!)} ms   p95 ${f(r['p95']!)} ms   p99 ${f(r['p99']!)} ms   max ${f(r['max']!)} ms`,
         `  target p95 ≤ 50 ms: ${r['p95']! <= 50 ? 'MET' : 'MISSED'}`,
         `  one request at a time (service time): p50 ${f(single[100]!)} ms   p95 ${f(single[190]!)} ms`,
+        `  CPU per request: platform process ${nodeMs.toFixed(2)} ms + PostgreSQL ${pgMs.toFixed(2)} ms → one idle core serves ≈ ${Math.round(1000 / (nodeMs + pgMs))} req/s`,
         `  load average ${os
           .loadavg()
           .map((x) => x.toFixed(1))

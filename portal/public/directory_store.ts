@@ -43,6 +43,23 @@ export interface Shop extends ShopProfile {
   approvedAt: string | null;
 }
 
+/** What a result list and the map show of a shop. */
+export type ShopSummary = Pick<
+  Shop,
+  | 'merchantId'
+  | 'municipality'
+  | 'ledgerName'
+  | 'name'
+  | 'nameKana'
+  | 'nameEn'
+  | 'category'
+  | 'area'
+  | 'address'
+  | 'hours'
+  | 'lat'
+  | 'lon'
+>;
+
 export interface ShopChange {
   id: string;
   merchantId: string;
@@ -84,6 +101,9 @@ const PROFILE_FIELDS: ReadonlyArray<[keyof ShopProfile, string]> = [
 const SHOP_COLUMNS = `merchant_id AS "merchantId", municipality, ledger_name AS "ledgerName", active, version,
   to_char(approved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "approvedAt",
   ${PROFILE_FIELDS.map(([key, column]) => `${column} AS "${key}"`).join(', ')}`;
+
+const SUMMARY_COLUMNS = `merchant_id AS "merchantId", municipality, ledger_name AS "ledgerName", name,
+  name_kana AS "nameKana", name_en AS "nameEn", category, area, address, hours, lat, lon`;
 
 const CHANGE_COLUMNS = `id::text, merchant_id AS "merchantId", base_version AS "baseVersion", profile, status,
   submitted_by AS "submittedBy", to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "submittedAt",
@@ -278,7 +298,7 @@ export function createDirectoryStore(deps: { ctx: ModuleContext; points: PointsS
 
     async search(
       query: SearchQuery,
-    ): Promise<{ total: number; page: number; pageSize: number; shops: Shop[] }> {
+    ): Promise<{ total: number; page: number; pageSize: number; shops: ShopSummary[] }> {
       await facts();
       const pageSize = Math.min(Math.max(query.pageSize ?? 20, 1), 5000);
       const page = Math.max(query.page ?? 1, 1);
@@ -302,8 +322,8 @@ export function createDirectoryStore(deps: { ctx: ModuleContext; points: PointsS
         if (rest.length > 0) add('area = ?', rest.join('/'));
       }
       params.push(pageSize, (page - 1) * pageSize);
-      const { rows } = await db.query<Shop & { total: number }>(
-        `SELECT ${SHOP_COLUMNS}, count(*) OVER ()::int AS total FROM portal.shops WHERE ${where.join(' AND ')}
+      const { rows } = await db.query<ShopSummary & { total: number }>(
+        `SELECT ${SUMMARY_COLUMNS}, count(*) OVER ()::int AS total FROM portal.shops WHERE ${where.join(' AND ')}
           ORDER BY lower(coalesce(name_kana, name, ledger_name)), merchant_id
           LIMIT $${params.length - 1} OFFSET $${params.length}`,
         params,

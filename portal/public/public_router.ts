@@ -27,7 +27,7 @@ import {
   renderHomePage,
   renderOpendataPage,
 } from './info_pages.ts';
-import { STATIC_BASE } from './layout.ts';
+import { STATIC_BASE, STYLE_PATH, siteCss } from './layout.ts';
 import type { PublicSiteSettings } from './settings.ts';
 import { LEAFLET_BASE, renderShopPage, renderShopsPage, shopsGeoJson } from './shop_pages.ts';
 
@@ -178,6 +178,10 @@ Sitemap: ${publicUrl}/sitemap.xml
     LEAFLET_BASE,
     express.static(leafletDir, { immutable: true, maxAge: '365d', index: false, fallthrough: true }),
   );
+  router.get(STYLE_PATH, (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    res.type('text/css').send(siteCss());
+  });
   router.get(`${STATIC_BASE}/map.js`, (_req, res) => {
     res.sendFile(path.join(import.meta.dirname, 'assets', 'map.js'), {
       headers: { 'Cache-Control': 'public, max-age=3600', 'Content-Type': 'text/javascript; charset=utf-8' },

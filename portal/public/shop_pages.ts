@@ -5,7 +5,7 @@
  */
 import type { Directory } from '../../points/index.ts';
 import { CATEGORIES, category } from './categories.ts';
-import type { SearchQuery, Shop } from './directory_store.ts';
+import type { SearchQuery, Shop, ShopSummary } from './directory_store.ts';
 import { bi, escapeHtml, publicPage, STATIC_BASE, time } from './layout.ts';
 import type { PublicSiteSettings } from './settings.ts';
 import {
@@ -27,7 +27,7 @@ interface PageContext {
   now: Date;
 }
 
-export function displayName(shop: Shop): string {
+export function displayName(shop: Pick<Shop, 'name' | 'ledgerName'>): string {
   return shop.name ?? shop.ledgerName;
 }
 
@@ -67,7 +67,7 @@ ${inside
   return groups.join('\n');
 }
 
-function acceptedLine(p: PageContext, shop: Shop): string {
+function acceptedLine(p: PageContext, shop: ShopSummary): string {
   const accepted = acceptedBy(p.directory, shop.municipality);
   if (accepted.length === 0) return '';
   return `<p class="meta">${bi('使えるポイント', 'Accepts')}: ${accepted.map((c) => `<span class="tag">${escapeHtml(c.name)}</span>`).join('')}</p>`;
@@ -113,7 +113,7 @@ export function localBusiness(p: PageContext, shop: Shop) {
 export function renderShopsPage(
   p: PageContext,
   q: SearchQuery,
-  result: { total: number; page: number; pageSize: number; shops: Shop[] },
+  result: { total: number; page: number; pageSize: number; shops: ShopSummary[] },
   areas: Array<{ municipality: string; area: string | null }>,
 ): string {
   const filters = { q: q.q, category: q.category, area: q.area };
@@ -268,7 +268,7 @@ ${mapBlock(p, `/shops/map.geojson?id=${encodeURIComponent(shop.merchantId)}`, `$
 }
 
 /** GeoJSON of shops with coordinates (the map's markers). */
-export function shopsGeoJson(shops: Shop[]) {
+export function shopsGeoJson(shops: ShopSummary[]) {
   return {
     type: 'FeatureCollection',
     features: shops

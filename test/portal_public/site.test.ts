@@ -126,6 +126,12 @@ describe('public site over HTTP', () => {
     assert.equal((await fetch(`${t.url}/static/public/leaflet-1.9.4/images/marker-icon.png`)).status, 200);
     assert.equal((await fetch(`${t.url}/static/public/leaflet-1.9.4/../../../package.json`)).status, 404);
     assert.equal((await fetch(`${t.url}/static/public/map.js`)).status, 200);
+    const css = /<link rel="stylesheet" href="(\/static\/public\/site-[0-9a-f]{12}\.css)">/.exec(
+      await (await fetch(`${t.url}/earn`)).text(),
+    )![1]!;
+    const style = await fetch(`${t.url}${css}`);
+    assert.equal(style.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.match(style.headers.get('content-type') ?? '', /^text\/css/);
   });
 
   it('serves the map data: shops as GeoJSON with the same filters, boundary layers', async () => {
