@@ -9,12 +9,19 @@
  *   const { items } = await cards.visits(commonId, `resident:${commonId}`);
  */
 import { randomBytes } from 'node:crypto';
-import type { AuditLog, Database } from '../../core/index.ts';
+import type { AuditLog, Database, Queryable } from '../../core/index.ts';
 import { ProblemError } from '../../core/index.ts';
 import type { IdpServices } from '../../idp/index.ts';
 import type { Sealer } from '../kit/index.ts';
-import type { CardTouch } from './parse_touch.ts';
-import { ACTIONS_BY_KIND, type FacilityKind, recordTouch, type TouchDeps } from './record_touch.ts';
+import type { CardTouch, CityIdRequest } from './parse_touch.ts';
+import {
+  ACTIONS_BY_KIND,
+  type FacilityKind,
+  recordTouch,
+  type TouchDeps,
+  touchHash,
+} from './record_touch.ts';
+import { receiveOnce } from './receive_once.ts';
 import type { Terminal } from './verify_terminal.ts';
 import './problems.ts';
 
@@ -116,6 +123,25 @@ export function createCardService(deps: Deps, options: { cityIdPrefix: string })
         detail: 'このカードは登録されていません / This card is not registered.',
       });
     return resident;
+  }
+
+  async function issueInTx(tx: Queryable, resident: string, actor: string) {
+    const cityId = newCityId(options.cityIdPrefix);
+    await tx.query(
+      'UPDATE adapters.card_city_id SET revoked_at = $2 WHERE resident = $1 AND revoked_at IS NULL',
+      [resident, now()],
+    );
+    await tx.query('INSERT INTO adapters.card_city_id (id_hash, resident, issued_at) VALUES ($1, $2, $3)', [
+      sealer.blindIndex(cityId),
+      resident,
+      now(),
+    ]);
+    await audit.recordInTransaction(tx, {
+      actor,
+      action: 'adapters.card-readers.city-id.issue',
+      target: `resident:${resident}`,
+    });
+    return { cityId };
   }
 
   const service = {
@@ -276,23 +302,43 @@ export function createCardService(deps: Deps, options: { cityIdPrefix: string })
 
     /** A fresh city ID for the card's free area; an earlier one of the resident stops working. */
     async issueCityId(resident: string, actor: string) {
-      const cityId = newCityId(options.cityIdPrefix);
-      await db.transaction(async (tx) => {
-        await tx.query(
-          'UPDATE adapters.card_city_id SET revoked_at = $2 WHERE resident = $1 AND revoked_at IS NULL',
-          [resident, now()],
-        );
-        await tx.query(
-          'INSERT INTO adapters.card_city_id (id_hash, resident, issued_at) VALUES ($1, $2, $3)',
-          [sealer.blindIndex(cityId), resident, now()],
-        );
-        await audit.recordInTransaction(tx, {
-          actor,
-          action: 'adapters.card-readers.city-id.issue',
-          target: `resident:${resident}`,
+      return db.transaction((tx) => issueInTx(tx, resident, actor));
+    },
+
+    /**
+     * A registration desk's terminal asks for a city ID for the card on its reader (identified by
+     * its JPKI user-certificate serial); the desk writes it into the card's free area. Once per
+     * request id: a resent request answers the same city ID.
+     */
+    async issueAtDesk(terminal: Terminal, request: CityIdRequest) {
+      const f = await facility(terminal.facility);
+      if (f.kind !== 'registration')
+        throw new ProblemError('terminal-facility-mismatch', {
+          detail: 'Only registration desks issue city IDs.',
         });
-      });
-      return { cityId };
+      const resident = await resolveCard(request.card);
+      const hash = touchHash(request as unknown as CardTouch);
+      const aad = `card-city-id:${terminal.id}:${request.requestId}`;
+      const result = await receiveOnce(
+        db,
+        deps.inbox,
+        {
+          adapter: 'card_readers',
+          source: `card:${terminal.id}`,
+          eventId: `city-id/${request.requestId}`,
+          kind: 'city-id',
+        },
+        async (tx) => {
+          const { cityId } = await issueInTx(tx, resident, `terminal:${terminal.id}`);
+          return { sealed: sealer.seal(aad, cityId), request: hash };
+        },
+      );
+      const outcome = result.outcome as { sealed: string; request: string };
+      if (result.duplicate && outcome.request !== hash)
+        throw new ProblemError('idempotency-key-reused', {
+          detail: 'This request id was sent for another card.',
+        });
+      return { replayed: result.duplicate, cityId: sealer.open(aad, outcome.sealed) };
     },
 
     async putGuardian(input: { child: string; guardian: string; label: string }, actor: string) {
@@ -559,4 +605,4 @@ export function createCardService(deps: Deps, options: { cityIdPrefix: string })
 }
 
 export type CardService = ReturnType<typeof createCardService>;
-export type CardReaderServices = Omit<CardService, 'touch' | 'deliverNotice'>;
+export type CardReaderServices = Omit<CardService, 'touch' | 'deliverNotice' | 'issueAtDesk'>;

@@ -51,7 +51,7 @@ export function cardReadersAdapterWith(
       },
       { cityIdPrefix: text(env, 'CARD_CITY_ID_PREFIX') ?? 'TSG' },
     );
-    const { touch: _touch, deliverNotice, ...services } = cards;
+    const { touch: _touch, issueAtDesk: _issue, deliverNotice, ...services } = cards;
     const notifier = options.notifier;
     const outboxHandlers: Record<string, OutboxHandler> = {};
     if (notifier)

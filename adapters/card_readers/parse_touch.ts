@@ -70,3 +70,35 @@ export function parseTouch(body: Buffer): CardTouch {
   }
   return value;
 }
+
+/** A registration desk asks for a city ID for the card on its reader. */
+export interface CityIdRequest {
+  requestId: string;
+  card: { type: 'jpki-auth-serial'; value: string; issuer?: string };
+}
+
+const validateIssue = ajv.compile<CityIdRequest>({
+  type: 'object',
+  additionalProperties: false,
+  required: ['requestId', 'card'],
+  properties: {
+    requestId: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
+    card: schema.properties.card.oneOf[1],
+  },
+});
+
+export function parseCityIdRequest(body: Buffer): CityIdRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new ProblemError('payload-malformed', { detail: 'The body is not JSON.' });
+  }
+  if (!validateIssue(value)) {
+    const e = validateIssue.errors?.[0];
+    throw new ProblemError('payload-malformed', {
+      detail: `${e?.instancePath || 'body'}: ${e?.message ?? 'invalid'}`,
+    });
+  }
+  return value;
+}

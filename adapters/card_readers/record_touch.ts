@@ -14,10 +14,11 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { canonicalJson, ProblemError } from '../../core/index.ts';
+import { canonicalJson, type Database, ProblemError } from '../../core/index.ts';
 import type { PointsService } from '../../points/index.ts';
 import { type Inbox, inboxKey, type Kit, type Outcome } from '../kit/index.ts';
 import type { CardTouch, TouchAction } from './parse_touch.ts';
+import { receiveOnce } from './receive_once.ts';
 import type { Terminal } from './verify_terminal.ts';
 import './problems.ts';
 
@@ -65,6 +66,7 @@ export function touchHash(touch: CardTouch): string {
 }
 
 export interface TouchDeps {
+  db: Database;
   inbox: Inbox;
   kit: Kit;
   now: () => Date;
@@ -118,7 +120,9 @@ export async function recordTouch(
 ): Promise<{ outcome: TouchOutcome; replayed: boolean }> {
   const source = `card:${terminal.id}`;
   const request = touchHash(touch);
-  const result = await deps.inbox.receive(
+  const result = await receiveOnce(
+    deps.db,
+    deps.inbox,
     { adapter: 'card_readers', source, eventId: touch.touchId, kind: 'touch' },
     async (tx): Promise<TouchOutcome> => {
       const at = new Date(touch.at);

@@ -3,6 +3,7 @@
  *
  * Terminals (per-terminal HMAC signature, see verify_terminal.ts):
  *   POST /api/adapters/card-readers/v1/touches        one card touch
+ *   POST /api/adapters/card-readers/v1/city-ids       a registration desk: a city ID for the card's free area
  *     raw body          the signature covers the exact bytes (this router parses nothing)
  *     verify terminal   401 terminal-unauthorized / terminal-revoked (audited): nothing read or written
  *     parse touch       400 payload-malformed
@@ -17,7 +18,7 @@ import express from 'express';
 import type { AuditLog, Database, ModuleContext } from '../../core/index.ts';
 import { STAFF_SCOPE, type Sealer } from '../kit/index.ts';
 import type { CardService } from './card_service.ts';
-import { parseTouch } from './parse_touch.ts';
+import { parseCityIdRequest, parseTouch } from './parse_touch.ts';
 import { ACTIONS_BY_KIND } from './record_touch.ts';
 import { verifyTerminal } from './verify_terminal.ts';
 
@@ -66,6 +67,39 @@ export function cardRouters(
       const { replayed, body: answer } = await cards.touch(who, touch);
       if (replayed) res.set('Idempotent-Replayed', 'true');
       res.status(replayed ? 200 : 201).json(answer);
+    },
+  );
+
+  terminal.route(
+    {
+      method: 'post',
+      path: '/city-ids',
+      summary: "A registration desk's request for a city ID for the card on its reader (signed like touches)",
+      tags: ['adapters-card-readers'],
+      responses: {
+        '201': { description: 'City ID to write into the card free area' },
+        '200': { description: 'Replay of a request already answered' },
+        '401': { description: 'terminal-unauthorized, terminal-revoked' },
+        '403': { description: 'not a registration desk' },
+        '422': { description: 'card-unknown' },
+      },
+    },
+    express.raw({ type: () => true, limit: '16kb' }),
+    async (req, res) => {
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const who = await verifyTerminal(
+        auth,
+        {
+          id: req.get('x-terminal-id'),
+          timestamp: req.get('x-terminal-timestamp'),
+          signature: req.get('x-terminal-signature'),
+        },
+        body,
+      );
+      const { replayed, cityId } = await cards.issueAtDesk(who, parseCityIdRequest(body));
+      if (replayed) res.set('Idempotent-Replayed', 'true');
+      res.set('Cache-Control', 'no-store');
+      res.status(replayed ? 200 : 201).json({ cityId });
     },
   );
 

@@ -255,12 +255,19 @@ export function createSdgsService(deps: Deps) {
       const resident = await deps.residents().commonIdForSubject(clientId, event.subject);
       if (!resident)
         throw new ProblemError('sdgs-unknown-resident', { detail: 'No resident has this subject.' });
-      const result = await inbox.receive(
-        { adapter: 'sdgs', source, eventId: event.eventId, kind: 'activity' },
-        (tx) => effect(tx, source, event, resident, r),
-      );
-      if (result.duplicate) return replay(source, event);
-      return { outcome: result.outcome, replayed: false };
+      try {
+        const result = await inbox.receive(
+          { adapter: 'sdgs', source, eventId: event.eventId, kind: 'activity' },
+          (tx) => effect(tx, source, event, resident, r),
+        );
+        if (result.duplicate) return replay(source, event);
+        return { outcome: result.outcome, replayed: false };
+      } catch (error) {
+        // A concurrent twin won the race on the activity row (unique per event): answer its outcome.
+        if ((error as { code?: string }).code === '23505' && (await inbox.seen(source, event.eventId)))
+          return replay(source, event);
+        throw error;
+      }
     },
 
     async rules(): Promise<SdgsRule[]> {

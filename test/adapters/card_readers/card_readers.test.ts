@@ -47,11 +47,17 @@ describe('card-reader adapter', () => {
   const touch = async (
     terminal: string,
     body: Record<string, unknown>,
-    options: { secret?: string; timestamp?: number; raw?: string; headers?: Record<string, string> } = {},
+    options: {
+      secret?: string;
+      timestamp?: number;
+      raw?: string;
+      headers?: Record<string, string>;
+      path?: string;
+    } = {},
   ) => {
     const raw = options.raw ?? JSON.stringify(body);
     const ts = options.timestamp ?? Math.floor(clock.now.getTime() / 1000);
-    return send(`${t.url}/api/adapters/card-readers/v1/touches`, {
+    return send(`${t.url}/api/adapters/card-readers/v1/${options.path ?? 'touches'}`, {
       method: 'POST',
       raw,
       headers: {
@@ -244,6 +250,16 @@ describe('card-reader adapter', () => {
     assert.deepEqual({ ...(await state()), pushed: pushed.length }, before);
   });
 
+  it('the same touch sent five times at once is recorded once', async () => {
+    const before = await state();
+    const same = body('bus-line-1', 'adult');
+    const answers = await Promise.all([1, 2, 3, 4, 5].map(() => touch('bus-1', same)));
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 200, 200, 201]);
+    assert.equal(new Set(answers.map((a) => a.body.visitId)).size, 1);
+    const after = await state();
+    assert.deepEqual([after.visits - before.visits, after.inbox - before.inbox], [1, 1]);
+  });
+
   it('gym: a JPKI serial identifies the resident; points once per JST day by the rule', async () => {
     const first = await touch('gym-1', body('gym-sogo', 'jpki'));
     assert.deepEqual([first.status, first.body.action, first.body.points], [201, 'entry', 10]);
@@ -376,5 +392,37 @@ describe('card-reader adapter', () => {
         ['宿毛 ゆい', 'arrival'],
       ],
     );
+  });
+  it('a registration desk gets a city ID for a JPKI card, once per request; the card then works by city ID', async () => {
+    await staff('PUT', '/facilities/city-hall-desk', {
+      kind: 'registration',
+      name: '市役所 窓口',
+      municipality: 'sukumo',
+    });
+    const desk = await staff('POST', '/terminals', { id: 'desk-1', facility: 'city-hall-desk' });
+    secrets['desk-1'] = desk.body.secret;
+    const request = { requestId: 'desk-1-0001', card: { type: 'jpki-auth-serial', value: 'A1B2C3D4' } };
+    const issued = await touch('desk-1', request, { path: 'city-ids' });
+    assert.equal(issued.status, 201);
+    assert.equal(issued.headers.get('cache-control'), 'no-store');
+    const again = await touch('desk-1', request, { path: 'city-ids' });
+    assert.deepEqual([again.status, again.body.cityId], [200, issued.body.cityId]);
+    const other = await touch(
+      'desk-1',
+      { ...request, card: { type: 'jpki-auth-serial', value: 'FF' } },
+      { path: 'city-ids' },
+    );
+    assert.deepEqual([other.status, other.body.code], [422, 'card-unknown']);
+    const notDesk = await touch('bus-1', { ...request, requestId: 'bus-x' }, { path: 'city-ids' });
+    assert.deepEqual([notDesk.status, notDesk.body.code], [403, 'terminal-facility-mismatch']);
+    const ride = await touch('bus-1', {
+      touchId: 't-desk-ride',
+      facility: 'bus-line-1',
+      card: { type: 'city-id', value: issued.body.cityId },
+      at: clock.now.toISOString(),
+    });
+    assert.deepEqual([ride.status, ride.body.action], [201, 'ride']);
+    const visits = await cards.visits(people.jpki, 'test');
+    assert.equal(visits.items[0]!.kind, 'bus');
   });
 });

@@ -178,6 +178,16 @@ describe('SDGs site adapter', () => {
     assert.deepEqual(await state(), before);
   });
 
+  it('the same event sent five times at once grants once', async () => {
+    const before = await state();
+    const same = event({ eventId: 'sdgs-evt-race', activity: 'food-drive', goals: [2], amount: 1 });
+    const answers = await Promise.all([1, 2, 3, 4, 5].map(() => post(same)));
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 200, 200, 201]);
+    assert.equal(new Set(answers.map((a) => a.body.journalId)).size, 1);
+    const after = await state();
+    assert.deepEqual([after.balance - before.balance, after.activities - before.activities], [10, 1]);
+  });
+
   it('caps points per event and per JST day; the meter still counts the activity', async () => {
     const big = await post(event({ eventId: 'sdgs-evt-0002', amount: 10, goals: [15] })); // 500 → 200 per event
     assert.deepEqual([big.status, big.body.points, big.body.limitedBy], [201, 200, null]);
@@ -187,7 +197,7 @@ describe('SDGs site adapter', () => {
       event({ eventId: 'sdgs-evt-0004', amount: 0.25, goals: [15], occurredAt: '2026-11-21T14:59:00Z' }), // 23:59 JST 21st
     );
     assert.deepEqual([nextDay.status, nextDay.body.points], [201, 12]);
-    assert.equal(await balance(), 312);
+    assert.equal(await balance(), 322);
     const meter = await sdgs.meter(resident, 'test');
     assert.deepEqual(
       meter.goals.find((g) => g.goal === 15),
@@ -209,7 +219,7 @@ describe('SDGs site adapter', () => {
       [res.status, res.body.points, res.body.limitedBy, res.body.journalId],
       [201, 0, 'pool-exhausted', null],
     );
-    assert.equal(await balance(), 312);
+    assert.equal(await balance(), 322);
     assert.equal((await sdgs.meter(resident, 'test')).goals.find((g) => g.goal === 13)!.activities, 1);
   });
 
@@ -312,6 +322,7 @@ describe('SDGs site adapter', () => {
         ['sdgs-evt-0005', '植樹', 0],
         ['sdgs-evt-0003', '海岸清掃', 0],
         ['sdgs-evt-0002', '海岸清掃', 200],
+        ['sdgs-evt-race', 'フードドライブ', 10],
         ['sdgs-evt-0001', '海岸清掃', 100],
         ['sdgs-evt-0004', '海岸清掃', 12],
       ],
