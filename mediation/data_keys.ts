@@ -55,6 +55,11 @@ function kekFrom(master: Buffer): Kek {
  * comma-separated base64), which only open DEKs not yet re-wrapped.
  */
 export function keksFromConfig(config: Config, env: Record<string, string | undefined>): Kek[] {
+  return [kekFrom(masterKey(config)), ...previousMasterKeys(env).map(kekFrom)];
+}
+
+/** The old master keys kept while a master-key change completes (MEDIATION_PREVIOUS_MASTER_KEYS). */
+export function previousMasterKeys(env: Record<string, string | undefined>): Buffer[] {
   const previous = (env['MEDIATION_PREVIOUS_MASTER_KEYS'] ?? '')
     .split(',')
     .map((k) => k.trim())
@@ -63,7 +68,7 @@ export function keksFromConfig(config: Config, env: Record<string, string | unde
   for (const k of previous) {
     if (k.length !== 32) throw new Error('MEDIATION_PREVIOUS_MASTER_KEYS: each key must be 32 bytes, base64');
   }
-  return [kekFrom(masterKey(config)), ...previous.map(kekFrom)];
+  return previous;
 }
 
 const wrapAad = (municipality: string, version: number) => `tsunagu/mediation/dek/${municipality}/${version}`;

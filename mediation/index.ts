@@ -14,10 +14,11 @@
 import path from 'node:path';
 import { Counter } from 'prom-client';
 import type { ConsentServices } from '../consent/index.ts';
+import { hkdfSync } from 'node:crypto';
 import { deriveKey, type ModuleFactory } from '../core/index.ts';
 import type { IdpServices } from '../idp/index.ts';
 import { createAccessLog } from './access_log.ts';
-import { createDataKeys, keksFromConfig } from './data_keys.ts';
+import { createDataKeys, keksFromConfig, previousMasterKeys } from './data_keys.ts';
 import { sweepIdempotency } from './idempotency.ts';
 import { createLogArchive } from './log_archive.ts';
 import { createLogSigner } from './log_signer.ts';
@@ -85,6 +86,8 @@ export function mediationOptionsFromEnv(
   return options;
 }
 
+const ARCHIVE_PURPOSE = 'tsunagu/mediation/log-archive';
+
 export function mediationModule(options: MediationOptions = {}): ModuleFactory<MediationServices> {
   return (ctx) => {
     const { db, audit, config, now } = ctx;
@@ -93,7 +96,9 @@ export function mediationModule(options: MediationOptions = {}): ModuleFactory<M
     const directory = options.directory ?? (idp ? idpDirectory(idp) : undefined);
     const decider = options.decider ?? consent;
     if (!directory || !decider) throw new Error('mediation needs the idp and consent modules before it');
-    const keys = createDataKeys({ db, keks: keksFromConfig(config, options.env ?? process.env), now });
+    const env = options.env ?? process.env;
+    const keys = createDataKeys({ db, keks: keksFromConfig(config, env), now });
+    const previous = previousMasterKeys(env);
     const personal = createPersonalData({ db, keys, now });
     const signer = createLogSigner(config);
     const checkpointFile = path.join(config.dataDir, 'mediation', 'log-checkpoints.jsonl');
@@ -111,7 +116,10 @@ export function mediationModule(options: MediationOptions = {}): ModuleFactory<M
       db,
       audit,
       signer,
-      key: deriveKey(config, 'tsunagu/mediation/log-archive'),
+      key: deriveKey(config, ARCHIVE_PURPOSE),
+      previousKeys: previous.map((m) =>
+        Buffer.from(hkdfSync('sha256', m, Buffer.alloc(0), ARCHIVE_PURPOSE, 32)),
+      ),
       dir: options.archiveDir ?? path.join(config.dataDir, 'mediation', 'archive'),
       onlineDays: options.logOnlineDays ?? 400,
       now,
@@ -200,7 +208,8 @@ export function mediationModule(options: MediationOptions = {}): ModuleFactory<M
       ...flowDeps,
       audit,
       archive,
-      verify: () => verifyAccessLog(db, signer, checkpointFile),
+      verify: () =>
+        verifyAccessLog(db, [signer, ...previous.map((m) => createLogSigner(config, m))], checkpointFile),
       importFromIdp,
     });
 

@@ -46,6 +46,8 @@ export function createLogArchive(options: {
   signer: LogSigner;
   /** Key sealing archive files (derived from MASTER_KEY for this purpose). */
   key: Buffer;
+  /** Keys of previous master keys: older archives still open. */
+  previousKeys?: Buffer[];
   dir: string;
   onlineDays: number;
   now: () => Date;
@@ -198,7 +200,17 @@ export function createLogArchive(options: {
     },
     read(file, segment) {
       const sealed = readFileSync(file, 'utf8');
-      const body = Buffer.from(openWith(key, aad(segment), sealed), 'base64');
+      let opened: string | undefined;
+      for (const k of [key, ...(options.previousKeys ?? [])]) {
+        try {
+          opened = openWith(k, aad(segment), sealed);
+          break;
+        } catch {
+          // sealed under another master key: try the next
+        }
+      }
+      if (opened === undefined) throw new Error(`${file} does not open with any known key`);
+      const body = Buffer.from(opened, 'base64');
       return gunzipSync(body)
         .toString('utf8')
         .split('\n')

@@ -24,10 +24,9 @@ export interface LogSigner {
 // PKCS#8 DER prefix of an Ed25519 private key; the 32-byte seed follows (RFC 8410).
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
-export function createLogSigner(config: Config): LogSigner {
-  const seed = Buffer.from(
-    hkdfSync('sha256', masterKey(config), Buffer.alloc(0), 'tsunagu/mediation/log-signing', 32),
-  );
+/** Signs with the key derived from `master` (default: the current MASTER_KEY). */
+export function createLogSigner(config: Config, master: Buffer = masterKey(config)): LogSigner {
+  const seed = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'tsunagu/mediation/log-signing', 32));
   const privateKey = createPrivateKey({
     key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
     format: 'der',

@@ -63,7 +63,8 @@ const PAGE = 5000;
 
 export async function verifyAccessLog(
   db: Queryable,
-  signer: LogSigner,
+  /** The current signer first, then those of previous master keys (older checkpoints and manifests). */
+  signers: LogSigner[],
   checkpointFile: string,
 ): Promise<LogVerifyReport> {
   const { rows: dbCheckpoints } = await db.query<{
@@ -93,8 +94,10 @@ export async function verifyAccessLog(
     last_hash: string;
     archive_sha256: string;
     signature: string;
+    key_id: string;
     purged_at: Date | null;
   }>('SELECT * FROM mediation.log_segments ORDER BY first_seq');
+  const byKey = new Map(signers.map((s) => [s.keyId, s]));
 
   let entries = 0;
   const fail = (seq: number, reason: string): LogVerifyReport => ({
@@ -107,7 +110,8 @@ export async function verifyAccessLog(
   });
 
   for (const c of checkpoints) {
-    if (c.keyId !== signer.keyId || !signer.verify(checkpointBody(c.size, c.head), c.signature))
+    const signer = byKey.get(c.keyId);
+    if (!signer || !signer.verify(checkpointBody(c.size, c.head), c.signature))
       return fail(c.size, `checkpoint at ${c.size} has a bad signature`);
   }
   for (const s of segments) {
@@ -120,7 +124,7 @@ export async function verifyAccessLog(
       lastHash: s.last_hash,
       sha256: s.archive_sha256,
     });
-    if (!signer.verify(manifest, s.signature))
+    if (!byKey.get(s.key_id)?.verify(manifest, s.signature))
       return fail(Number(s.first_seq), `segment ${s.segment} manifest has a bad signature`);
   }
   // Purged segments are a prefix of the chain: it resumes online where the last one ended.

@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, masterKey } from '../../core/index.ts';
+import { createLogSigner } from '../../mediation/log_signer.ts';
+import { verifyAccessLog } from '../../mediation/verify_log.ts';
 import { BASIC4, DAY, type MediationTest, type Partner, startMediationPlatform } from './support.ts';
 
 describe('access log: tamper evidence, retention in sealed segments', () => {
@@ -138,5 +142,20 @@ describe('access log: tamper evidence, retention in sealed segments', () => {
     // The chain resumes after the purged segment and still verifies.
     assert.deepEqual(await t.mediation.verifyLog(), { ok: true, entries: 1, checkpoints: 1, segments: 1 });
     assert.equal((await t.platform.audit.verify()).ok, true);
+  });
+
+  it('after a master-key change, older checkpoints and manifests verify with the previous key kept', async () => {
+    const file = path.join(t.dataDir, 'mediation', 'log-checkpoints.jsonl');
+    const current = createLogSigner(t.platform.config);
+    const next = createLogSigner(loadConfig({ ...t.env, MASTER_KEY: randomBytes(32).toString('base64') }));
+    const alone = await verifyAccessLog(t.platform.db, [next], file);
+    assert.deepEqual([alone.ok, alone.reason], [false, 'checkpoint at 5 has a bad signature']);
+    const withPrevious = await verifyAccessLog(
+      t.platform.db,
+      [next, createLogSigner(t.platform.config, masterKey(t.platform.config))],
+      file,
+    );
+    assert.equal(withPrevious.ok, true);
+    assert.equal(current.keyId, createLogSigner(t.platform.config, masterKey(t.platform.config)).keyId);
   });
 });
