@@ -19,6 +19,8 @@ import { healthAdapter } from './health/index.ts';
 import {
   type AdapterDefinition,
   type AdapterFactory,
+  type AdapterStatus,
+  adapterStatus,
   createKit,
   type Env,
   type Kit,
@@ -33,7 +35,7 @@ import { sdgsAdapter } from './sdgs/index.ts';
 import { walletAdapter } from './wallet/index.ts';
 import { cardReadersAdapter } from './card_readers/index.ts';
 
-export type { AdapterContext, AdapterDefinition, AdapterFactory, Kit } from './kit/index.ts';
+export type { AdapterContext, AdapterDefinition, AdapterFactory, AdapterStatus, Kit } from './kit/index.ts';
 
 /**
  * Every adapter, in order. Add one by appending its factory on a line of its own (and its import).
@@ -53,6 +55,8 @@ export interface AdaptersServices {
   adapters: Readonly<Record<string, unknown>>;
   /** The ports the adapters offer the points module, merged (see `createAdapterPortsModule`). */
   pointsPorts: PointsPorts;
+  /** Per adapter: inbox and outbox figures and the adapter's own (staff API, admin console). */
+  status(): Promise<AdapterStatus[]>;
 }
 
 export interface AdaptersOptions {
@@ -118,6 +122,7 @@ export function adaptersModule(options: AdaptersOptions = {}): ModuleFactory<Ada
         kit,
         adapters: Object.fromEntries(definitions.map((d) => [d.name, d.services ?? {}])),
         pointsPorts: mergePorts(definitions),
+        status: () => adapterStatus(ctx, definitions),
       },
       async start() {
         for (const d of definitions) await d.start?.();

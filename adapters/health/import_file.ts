@@ -47,6 +47,8 @@ export interface ImportReport {
   report: { unmatchedLines?: number[]; invalidLines?: Array<{ line: number; reason: string }> };
   createdAt: string;
   finishedAt: string | null;
+  /** How long each step took (ms), on the answer of the call that imported (not stored). */
+  timingsMs?: Record<string, number>;
 }
 
 interface ImportRow {
@@ -116,6 +118,11 @@ export interface Importer {
   resumePending(): Promise<number>;
   list(limit?: number): Promise<ImportReport[]>;
   get(id: string): Promise<ImportReport | undefined>;
+}
+
+/** A row's identity as stored: the first 16 bytes of its SHA-256 (the same as migration 002 computes). */
+function rowKey(identity: string): Buffer {
+  return createHash('sha256').update(identity).digest().subarray(0, 16);
 }
 
 export function fileHash(text: string): string {
@@ -286,6 +293,13 @@ export function createImporter(deps: ImportDeps): Importer {
 
   return {
     importText(input) {
+      const timings: Record<string, number> = {};
+      let last = performance.now();
+      const mark = (phase: string) => {
+        const at = performance.now();
+        timings[phase] = Math.round(at - last);
+        last = at;
+      };
       return withLock(async () => {
         const hash = fileHash(input.text);
         const { rows: seen } = await db.query<ImportRow>(
@@ -297,7 +311,9 @@ export function createImporter(deps: ImportDeps): Importer {
         const { currency } = target();
         let parsed;
         try {
+          mark('lock+hash');
           parsed = parseHealthCsv(input.text);
+          mark('parse');
         } catch (error) {
           if (!(error instanceof ProblemError)) throw error;
           return failedAttempt({ ...input, hash }, `${error.code}: ${error.detail ?? error.title}`);
@@ -310,9 +326,10 @@ export function createImporter(deps: ImportDeps): Importer {
         );
         const residents = new Map(accounts.map((a) => [a.index, a.commonId]));
         await matchThroughIdp(parsed.rows, indexes, residents);
+        mark('match');
         const unmatchedLines: number[] = [];
         let zero = 0;
-        const keys: string[] = [];
+        const keys: Buffer[] = [];
         const holders: string[] = [];
         const amounts: number[] = [];
         parsed.rows.forEach((row, i) => {
@@ -320,7 +337,9 @@ export function createImporter(deps: ImportDeps): Importer {
           if (!resident) return void unmatchedLines.push(row.line);
           const amount = Math.floor((row.value * settings.rate.points) / settings.rate.units);
           if (amount <= 0) return void zero++;
-          keys.push(row.recordId ? `id:${row.recordId}` : `${parsed.metric}:${indexes[i]}:${row.date}`);
+          keys.push(
+            rowKey(row.recordId ? `id:${row.recordId}` : `${parsed.metric}:${indexes[i]}:${row.date}`),
+          );
           holders.push(resident);
           amounts.push(amount);
         });
@@ -348,7 +367,7 @@ export function createImporter(deps: ImportDeps): Importer {
           const importId = rows[0]!.id;
           const claimed = await tx.query(
             `INSERT INTO adapters.health_row (row_key, import_id, resident, amount)
-             SELECT k, $1, r, a FROM unnest($2::text[], $3::text[], $4::int[]) AS u(k, r, a)
+             SELECT k, $1, r, a FROM unnest($2::bytea[], $3::text[], $4::int[]) AS u(k, r, a)
              ON CONFLICT (row_key) DO NOTHING`,
             [importId, keys, holders, amounts],
           );
@@ -359,8 +378,11 @@ export function createImporter(deps: ImportDeps): Importer {
           );
           return importId;
         });
-        deps.logger.info({ import: id, currency }, 'adapters/health: rows claimed, granting');
-        return finish(id);
+        mark('claim');
+        const report = await finish(id);
+        mark('grant');
+        deps.logger.info({ import: id, currency, ms: timings }, 'adapters/health: import finished');
+        return { ...report, timingsMs: timings };
       });
     },
 

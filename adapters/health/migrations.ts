@@ -53,5 +53,15 @@ export const healthMigrations: ModuleMigrations = {
         CREATE INDEX health_row_import ON adapters.health_row (import_id);
       `,
     },
+    {
+      id: '002_health_row_keys',
+      sql: `
+        -- 100k-row imports: a 16-byte key (SHA-256 prefix of the row identity) and no per-row foreign
+        -- key check; rows are only ever written with the attempt they belong to.
+        ALTER TABLE adapters.health_row DROP CONSTRAINT health_row_import_id_fkey;
+        ALTER TABLE adapters.health_row ALTER COLUMN row_key TYPE bytea
+          USING substring(sha256(convert_to(row_key, 'UTF8')) FROM 1 FOR 16);
+      `,
+    },
   ],
 };

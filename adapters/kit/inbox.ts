@@ -1,8 +1,9 @@
 /**
- * The inbox: each outside event is acted on once. `receive` inserts (source, event id) and runs the
- * adapter's effect in the same transaction, so a replayed or concurrently redelivered event finds
- * the row and changes nothing; an effect that throws rolls the row back and the outside system's
- * redelivery gets a fresh try.
+ * The inbox: each outside event is acted on once. `receive` runs the adapter's effect and inserts
+ * (source, event id) with its outcome in the same transaction; when the row exists already (a replay,
+ * or a concurrent redelivery that committed first: the insert waits for it) the transaction rolls
+ * back, so the replay changes nothing. An effect that throws leaves no row, and the outside system's
+ * redelivery gets a fresh try. (Effect first, row last: one round trip less per event.)
  *
  * Effects in other modules (a `points.grant`) run in their own transaction: pass them an
  * idempotency key derived from the event id (`inboxKey(event)`), so a crash between that call and
@@ -60,36 +61,41 @@ export function inboxKey(event: Pick<InboxEvent, 'source' | 'eventId'>): string 
   return `${event.source}/${event.eventId}`;
 }
 
+const DUPLICATE = new Error('inbox: duplicate event');
+
 export function createInbox(deps: { db: Database; now: () => Date; afterCommit?: () => void }): Inbox {
   const { db, now } = deps;
   return {
-    async receive(event, effect) {
-      const result = await db.transaction(async (tx) => {
-        const inserted = await tx.query(
-          `INSERT INTO adapters.inbox (source, event_id, adapter, kind, received_at)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source, event_id) DO NOTHING`,
-          [event.source, event.eventId, event.adapter, event.kind, now()],
-        );
-        if (inserted.rowCount === 0) {
-          const { rows } = await tx.query<{ outcome: Outcome; receivedAt: Date }>(
-            `SELECT outcome, received_at AS "receivedAt" FROM adapters.inbox WHERE source = $1 AND event_id = $2`,
-            [event.source, event.eventId],
+    async receive<T extends Outcome>(
+      event: InboxEvent,
+      effect: (tx: pg.PoolClient) => Promise<T>,
+    ): Promise<InboxResult<T>> {
+      let result: InboxResult<T>;
+      try {
+        result = await db.transaction(async (tx) => {
+          const outcome = await effect(tx);
+          const inserted = await tx.query(
+            `INSERT INTO adapters.inbox (source, event_id, adapter, kind, received_at, outcome)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source, event_id) DO NOTHING`,
+            [event.source, event.eventId, event.adapter, event.kind, now(), JSON.stringify(outcome)],
           );
-          return {
-            duplicate: true as const,
-            outcome: rows[0]?.outcome ?? {},
-            receivedAt: (rows[0]?.receivedAt ?? now()).toISOString(),
-          };
-        }
-        const outcome = await effect(tx);
-        await tx.query(`UPDATE adapters.inbox SET outcome = $3 WHERE source = $1 AND event_id = $2`, [
-          event.source,
-          event.eventId,
-          JSON.stringify(outcome),
-        ]);
-        return { duplicate: false as const, outcome };
-      });
-      if (!result.duplicate) deps.afterCommit?.();
+          // Seen before (or a concurrent twin committed first): undo this run's effect.
+          if (inserted.rowCount === 0) throw DUPLICATE;
+          return { duplicate: false as const, outcome };
+        });
+      } catch (error) {
+        if (error !== DUPLICATE) throw error;
+        const { rows } = await db.query<{ outcome: Outcome; receivedAt: Date }>(
+          `SELECT outcome, received_at AS "receivedAt" FROM adapters.inbox WHERE source = $1 AND event_id = $2`,
+          [event.source, event.eventId],
+        );
+        return {
+          duplicate: true,
+          outcome: rows[0]?.outcome ?? {},
+          receivedAt: (rows[0]?.receivedAt ?? now()).toISOString(),
+        };
+      }
+      deps.afterCommit?.();
       return result;
     },
 

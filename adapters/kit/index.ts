@@ -17,4 +17,6 @@ export { bilingual, escapeHtml, page } from './html.ts';
 export type { ResidentSignIn, SignInFinisher, SignInResult } from './resident_sign_in.ts';
 export { SIGN_IN_BASE } from './resident_sign_in.ts';
 export { signInRouter } from './signin_routes.ts';
+export type { AdapterStatus } from './status.ts';
+export { adapterStatus } from './status.ts';
 export { STAFF_PREFIX, STAFF_SCOPE, staffRouter } from './staff_api.ts';

@@ -30,6 +30,7 @@ export interface OutboxWorker {
 }
 
 const ERROR_LIMIT = 500;
+const KICK_DELAY_MS = 5;
 
 /** Error text for staff: the message only (handlers keep personal data out of their errors). */
 function describe(error: unknown): string {
@@ -51,6 +52,7 @@ export function createOutboxWorker(deps: {
   let running: Promise<number> | undefined;
   let again = false;
   let stopped = true;
+  let kickTimer: NodeJS.Timeout | undefined;
 
   async function deliver(row: {
     id: string;
@@ -152,7 +154,12 @@ export function createOutboxWorker(deps: {
   return {
     runOnce,
     kick() {
-      if (!stopped) setImmediate(tick);
+      // Coalesced: a burst of commits (200 webhook events/s) shares one delivery round.
+      if (stopped || kickTimer) return;
+      kickTimer = setTimeout(() => {
+        kickTimer = undefined;
+        tick();
+      }, KICK_DELAY_MS);
     },
     start() {
       stopped = false;
@@ -164,6 +171,8 @@ export function createOutboxWorker(deps: {
     },
     async stop() {
       stopped = true;
+      if (kickTimer) clearTimeout(kickTimer);
+      kickTimer = undefined;
       if (timer) clearInterval(timer);
       timer = undefined;
       await running?.catch(() => {});

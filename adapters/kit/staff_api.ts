@@ -12,6 +12,7 @@ import { ProblemError } from '../../core/index.ts';
 import type { AdapterDefinition } from './adapter.ts';
 import type { Kit } from './kit.ts';
 import './problems.ts';
+import { adapterStatus } from './status.ts';
 
 export const STAFF_PREFIX = '/api/admin/adapters';
 export const STAFF_SCOPE = 'adapters:admin';
@@ -35,42 +36,7 @@ export function staffRouter(ctx: ModuleContext, kit: Kit, adapters: () => readon
     },
     ...guard,
     async (_req, res) => {
-      const { rows: inbox } = await ctx.db.query<{ adapter: string; day: string; last: Date | null }>(
-        `SELECT adapter, count(*) FILTER (WHERE received_at > $1)::text AS day, max(received_at) AS last
-           FROM adapters.inbox GROUP BY adapter`,
-        [new Date(ctx.now().getTime() - 86_400_000)],
-      );
-      const { rows: outbox } = await ctx.db.query<{
-        adapter: string;
-        pending: string;
-        dead: string;
-        done: string;
-        oldest: Date | null;
-      }>(
-        `SELECT adapter, count(*) FILTER (WHERE status = 'pending')::text AS pending,
-                count(*) FILTER (WHERE status = 'dead')::text AS dead,
-                count(*) FILTER (WHERE status = 'done')::text AS done,
-                min(created_at) FILTER (WHERE status = 'pending') AS oldest
-           FROM adapters.outbox GROUP BY adapter`,
-      );
-      const items = await Promise.all(
-        adapters().map(async (a) => {
-          const i = inbox.find((r) => r.adapter === a.name);
-          const o = outbox.find((r) => r.adapter === a.name);
-          return {
-            name: a.name,
-            inbox: { last24h: Number(i?.day ?? 0), lastReceivedAt: i?.last?.toISOString() ?? null },
-            outbox: {
-              pending: Number(o?.pending ?? 0),
-              dead: Number(o?.dead ?? 0),
-              done: Number(o?.done ?? 0),
-              oldestPendingAt: o?.oldest?.toISOString() ?? null,
-            },
-            details: (await a.status?.()) ?? {},
-          };
-        }),
-      );
-      res.json({ adapters: items });
+      res.json({ adapters: await adapterStatus(ctx, adapters()) });
     },
   );
 

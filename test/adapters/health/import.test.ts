@@ -100,6 +100,17 @@ describe('health-app import', () => {
     assert.deepEqual((await state(f)).balances, [112, 120, 7]);
   });
 
+  it('reads quoted fields and CRLF line ends (RFC 4180) with the same line numbers', async () => {
+    drop(
+      f,
+      'quoted.csv',
+      '"email","date","steps"\r\n"jiro@example.jp","2026-11-25","1,000"\r\n"jiro@example.jp","2026-11-26","900"\r\n',
+    );
+    const [report] = await f.poller.pollOnce();
+    assert.deepEqual(report!.report.invalidLines, [{ line: 2, reason: 'steps' }]);
+    assert.equal(report!.grantedPoints, 9);
+  });
+
   it('an unreadable file fails as a whole, pays nothing and moves to failed/', async () => {
     const before = await state(f);
     drop(f, 'broken.csv', 'mail,day,walk\nhanako@example.jp,2026-11-22,1000\n');
@@ -136,7 +147,7 @@ describe('health-app import', () => {
       raw: `${csv}jiro@example.jp,2026-11-22,100,app-2\n`,
     });
     assert.equal(other.body.duplicates, 1);
-    assert.deepEqual((await state(f)).balances, [112, 125, 8]);
+    assert.deepEqual((await state(f)).balances, [112, 125, 17]);
 
     const listed = await send(`${f.t.url}/api/admin/adapters/health/imports`, { headers: staff });
     assert.equal(listed.body.items[0].id, other.body.id);

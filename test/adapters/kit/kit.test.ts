@@ -90,19 +90,21 @@ describe('adapters kit', () => {
 
   it('acts on an event once: a replay and a concurrent twin find the row and change nothing', async () => {
     const kit = kitOf(t);
-    let effects = 0;
     const event = { adapter: 'probe', source: 'probe:sys', eventId: 'ev-1', kind: 'ping' };
-    const effect = async () => {
-      effects++;
+    // The effect's write: an outbox message (due in an hour, so it stays put).
+    const effect = async (tx: Parameters<Parameters<Kit['inbox']['receive']>[1]>[0]) => {
+      await kit.outbox.enqueue(tx, { adapter: 'probe', kind: 'effect', payload: {}, delayMs: 3_600_000 });
       return { answer: 42 };
     };
+    const effects = async () =>
+      (await t.platform.db.query(`SELECT 1 FROM adapters.outbox WHERE kind = 'effect'`)).rowCount;
     const results = await Promise.all([kit.inbox.receive(event, effect), kit.inbox.receive(event, effect)]);
-    assert.equal(effects, 1);
+    assert.equal(await effects(), 1);
     assert.deepEqual(results.map((r) => r.duplicate).sort(), [false, true]);
     const replay = await kit.inbox.receive(event, effect);
     assert.equal(replay.duplicate, true);
     assert.deepEqual(replay.outcome, { answer: 42 });
-    assert.equal(effects, 1);
+    assert.equal(await effects(), 1);
   });
 
   it('an effect that throws leaves no inbox row and none of its writes, so a redelivery runs it again', async () => {
