@@ -24,7 +24,7 @@ import { adminSection } from './admin/section.ts';
 import { sheltersAdminSection } from './admin_shelters/section.ts';
 import { createStaffConsole } from './admin/staff_console.ts';
 import type { LinkPartners } from './consent/link_partners.ts';
-import { consentSection } from './consent/section.ts';
+import { consentSection, linkPartnersAdminSection } from './consent/section.ts';
 import { servicesAdminSection, servicesSection } from './municipal_services/section.ts';
 import { noticesAdminSection, noticesSection } from './notices/section.ts';
 import { surveysAdminSection, surveysSection } from './surveys/section.ts';
@@ -74,6 +74,7 @@ const SECTIONS: readonly PortalSection[] = [
   qrSection,
   preferencesSection,
   consentSection,
+  linkPartnersAdminSection,
   merchantSection,
   merchantAdminSection,
   directoryStaffSection,

@@ -65,6 +65,8 @@ export function createLinkPartners(d: {
   config: Config;
   base: string;
   now: () => Date;
+  /** True for a registered partner service (a client of our identity provider). */
+  serviceExists(service: string): Promise<boolean>;
 }): LinkPartners {
   let key: Buffer | undefined;
   const secretKey = () => (key ??= deriveKey(d.config, 'tsunagu/portal/link-partner-secret'));
@@ -87,6 +89,8 @@ export function createLinkPartners(d: {
         throw new ProblemError('invalid-link-partner', {
           detail: 'service, clientId, clientSecret are required; scope must include openid.',
         });
+      if (!(await d.serviceExists(input.service)))
+        throw new ProblemError('invalid-link-partner', { detail: `No partner service ${input.service}.` });
       return d.db.transaction(async (tx) => {
         const { rows } = await tx.query<Row>(
           `INSERT INTO portal.link_partners (service_id, issuer, client_id, scope, sealed_secret, updated_at, updated_by)

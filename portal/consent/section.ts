@@ -3,10 +3,12 @@
  * a portal section, on the shared resident shell; `services.portal.linkPartners` registers the
  * partners residents link by signing in there.
  */
-import { deriveKey, type ModuleContext } from '../../core/index.ts';
+import { deriveKey, type ModuleContext, ProblemError } from '../../core/index.ts';
+import type { IdpServices } from '../../idp/index.ts';
 import type { PortalSection } from '../shared/section.ts';
 import { consentNav } from './consent_pages.ts';
 import { createLinkPartners, LINK_PARTNER_MIGRATIONS, type LinkPartners } from './link_partners.ts';
+import { LINK_PARTNERS_ADMIN_PREFIX, linkPartnersAdminApi } from './link_partners_api.ts';
 import { mountConsentPortal } from './mount.ts';
 
 const BASE = '/portal/consent';
@@ -21,6 +23,17 @@ export function linkPartnersFor(ctx: ModuleContext): LinkPartners {
       config: ctx.config,
       base: BASE,
       now: ctx.now,
+      async serviceExists(service) {
+        const idp = ctx.services['idp'] as IdpServices | undefined;
+        if (!idp) return false;
+        try {
+          await idp.clients.get(service);
+          return true;
+        } catch (error) {
+          if (error instanceof ProblemError && error.status === 404) return false;
+          throw error;
+        }
+      },
     });
     built.set(ctx, partners);
   }
@@ -49,4 +62,11 @@ export const consentSection: PortalSection = {
     await pages.start();
     return pages.handler;
   },
+};
+
+/** Staff API for the partners residents link by signing in there (`link_partners_api.ts`). */
+export const linkPartnersAdminSection: PortalSection = {
+  name: 'link-partners-admin',
+  prefix: LINK_PARTNERS_ADMIN_PREFIX,
+  create: ({ ctx }) => linkPartnersAdminApi(ctx, linkPartnersFor(ctx)),
 };
