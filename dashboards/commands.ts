@@ -4,7 +4,8 @@
  *   superset provision   create or update, in Superset, the read-only connection, one dataset per
  *                        aggregate table and the starter dashboard (SUPERSET_URL, SUPERSET_USERNAME,
  *                        SUPERSET_PASSWORD, DASHBOARDS_BI_URL = postgres://tsunagu_analytics_ro:…@host:port/db
- *                        as Superset reaches it)
+ *                        as Superset reaches it; SUPERSET_EMBED_DOMAINS = host names allowed to
+ *                        embed the starter dashboard, comma-separated)
  *   bi login             give the read-only role LOGIN with DASHBOARDS_BI_PASSWORD
  */
 import type { ModuleCommand } from '../core/index.ts';
@@ -33,6 +34,10 @@ export async function supersetProvision(env: Record<string, string | undefined>)
     sqlalchemyUri: sqlalchemyUri(required(env, 'DASHBOARDS_BI_URL')),
     schema: 'analytics',
     tables: BI_TABLES,
+    embedDomains: (env['SUPERSET_EMBED_DOMAINS'] ?? '')
+      .split(',')
+      .map((d) => d.trim())
+      .filter(Boolean),
   });
   const lines = [
     `Superset ${result.supersetVersion} API: database ${result.database.id} ${result.database.created ? 'created' : 'updated'}`,
@@ -43,6 +48,9 @@ export async function supersetProvision(env: Record<string, string | undefined>)
       ? [`  dashboard ${result.dashboard.id} tsunagu-ebpm ${result.dashboard.created ? 'created' : 'exists'}`]
       : []),
     ...result.charts.map((c) => `  chart ${c.id} ${c.created ? 'created' : 'exists'}`),
+    ...(result.embedded
+      ? [`  embedded dashboard ${result.embedded.uuid} (set SUPERSET_EMBEDDED_UUID to this for guest tokens)`]
+      : []),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -56,6 +56,12 @@ export interface DashboardsSettings {
   embedOrigins: string[];
   /** The visits port (tests, deployments); else the card-reader adapter's services when assembled. */
   visits?: VisitsSource;
+  /**
+   * Superset for guest tokens (SUPERSET_URL, SUPERSET_USERNAME, SUPERSET_PASSWORD of a service account
+   * with can_grant_guest_token, SUPERSET_EMBEDDED_UUID from `superset provision`); unset turns the
+   * guest-token route off.
+   */
+  superset?: { url: string; username: string; password: string; embeddedUuid: string };
 }
 
 export function dashboardsSettings(env: Record<string, string | undefined>): DashboardsSettings {
@@ -71,6 +77,16 @@ export function dashboardsSettings(env: Record<string, string | undefined>): Das
     tileUrl: checkTileUrl(env['DASHBOARDS_TILE_URL'] ?? ''),
     tileAttribution: env['DASHBOARDS_TILE_ATTRIBUTION'] ?? '',
     embedOrigins: list(env['DASHBOARDS_EMBED_ORIGINS'], []).filter(Boolean).map(checkOrigin),
+    ...(env['SUPERSET_URL'] && env['SUPERSET_EMBEDDED_UUID']
+      ? {
+          superset: {
+            url: env['SUPERSET_URL'],
+            username: env['SUPERSET_USERNAME'] ?? '',
+            password: env['SUPERSET_PASSWORD'] ?? '',
+            embeddedUuid: env['SUPERSET_EMBEDDED_UUID'],
+          },
+        }
+      : {}),
   };
 }
 
@@ -103,7 +119,7 @@ export function dashboardsModule(
       name: 'dashboards',
       migrations: dashboardsMigrations,
       routers: [
-        analystRouter(ctx, catalogue, refresher, layers, createKpiTargets(deps)),
+        analystRouter(ctx, catalogue, refresher, layers, createKpiTargets(deps), settings.superset),
         publicRouter(ctx, catalogue, layers, settings.embedOrigins),
         operatorPageRouter(ctx),
         adminRouter(ctx, catalogue, layers, { url: settings.tileUrl, attribution: settings.tileAttribution }),

@@ -12,6 +12,7 @@
  * | GET  /boundaries, GET/PUT /boundaries/:name | read / write → GeoJSON boundary layers |
  * | GET  /map/entities                      | read  → located NGSIv2 entities (GeoJSON) |
  * | GET/PUT /targets                        | read / write → monthly KPI targets      |
+ * | POST /superset/guest-token              | read  → Superset guest token (embedding) |
  * | GET/POST /charts, GET/PUT /charts/:id   | read / write → versioned charts         |
  * | GET  /charts/:id/versions/:version      | read                                    |
  * | GET  /charts/:id/data                   | read  → aggregates                      |
@@ -22,11 +23,12 @@
  */
 import type { Request } from 'express';
 import type { JsonSchema, ModuleContext } from '../core/index.ts';
-import { ProblemError } from '../core/index.ts';
+import { defineProblem, ProblemError } from '../core/index.ts';
 import type { BrokerServices } from '../broker/index.ts';
 import type { BoundaryLayers } from './boundary_layers.ts';
 import type { Catalogue } from './catalogue_service.ts';
 import { entityFeatures } from './entity_features.ts';
+import { SupersetClient } from './superset_client.ts';
 import type { KpiTargets } from './kpi_targets.ts';
 import { KPI_NAMES } from './operator_page.ts';
 import {
@@ -43,6 +45,9 @@ import { chartHtml } from './render_chart.ts';
 import type { Refresher } from './refresh_aggregates.ts';
 import { runQuery } from './run_query.ts';
 import { findView, VIEWS } from './views.ts';
+
+defineProblem('superset-not-configured', { status: 409, title: 'Superset is not configured' });
+defineProblem('superset-unavailable', { status: 502, title: 'Superset did not answer as expected' });
 
 const EXPORTS = { csv: streamViewCsv, arrows: streamViewArrow, parquet: streamViewParquet };
 
@@ -96,6 +101,7 @@ export function analystRouter(
   refresher: Refresher,
   layers: BoundaryLayers,
   targets: KpiTargets,
+  superset?: { url: string; username: string; password: string; embeddedUuid: string },
 ) {
   const { router, route } = ctx.http.createRouter('/api/dashboards');
   const read = ctx.http.requireToken([READ_SCOPE]);
@@ -330,6 +336,42 @@ export function analystRouter(
     write,
     async (req, res) => {
       res.json(await targets.put(req.body, actor(req)));
+    },
+  );
+
+  // One client (one login and CSRF session) for the process; guest tokens are short-lived.
+  const supersetClient = superset
+    ? new SupersetClient({ baseUrl: superset.url, username: superset.username, password: superset.password })
+    : undefined;
+  route(
+    {
+      method: 'post',
+      path: '/superset/guest-token',
+      summary: 'A Superset guest token for the embedded starter dashboard (Superset embedded SDK)',
+      tags,
+      security: r,
+    },
+    read,
+    async (req, res) => {
+      if (!superset || !supersetClient)
+        throw new ProblemError('superset-not-configured', {
+          detail: 'Set SUPERSET_URL, SUPERSET_USERNAME, SUPERSET_PASSWORD and SUPERSET_EMBEDDED_UUID.',
+        });
+      const token = await supersetClient
+        .guestToken({
+          dashboardUuid: superset.embeddedUuid,
+          user: { username: `tsunagu-${req.auth!.subject}`, first_name: 'Tsunagu', last_name: 'analyst' },
+        })
+        .catch((error: unknown) => {
+          ctx.logger.warn({ err: error }, 'Superset guest token failed');
+          throw new ProblemError('superset-unavailable', { detail: 'Superset did not issue a guest token.' });
+        });
+      await ctx.audit.record({
+        actor: actor(req),
+        action: 'dashboards.superset.guest_token',
+        target: `superset-dashboard:${superset.embeddedUuid}`,
+      });
+      res.json({ token, dashboardUuid: superset.embeddedUuid, supersetUrl: superset.url });
     },
   );
 

@@ -1,8 +1,9 @@
 /**
  * Provisions Apache Superset (REST API of the pinned release 4.1) for the analytics schema: logs in,
  * takes a CSRF token in the same cookie session, then creates or updates the database connection
- * that uses the read-only role, one dataset per aggregate table and a starter dashboard. Run again, it changes what
- * differs and creates what is missing, never duplicating.
+ * that uses the read-only role, one dataset per aggregate table and a starter dashboard, and turns
+ * on embedding for it. Run again, it changes what differs and creates what is missing, never
+ * duplicating. At run time it fetches guest tokens for the embedded dashboard.
  *
  * Superset's rules this client follows (each one a known pitfall): every write carries the Bearer
  * token, `X-CSRFToken`, the `session` cookie from the CSRF call and a `Referer`; `extra` is a JSON
@@ -237,6 +238,44 @@ export class SupersetClient {
     );
     return { id: created.id, created: true };
   }
+
+  /**
+   * Turns on embedding for a dashboard (`POST /api/v1/dashboard/{id}/embedded`, the EMBEDDED_SUPERSET
+   * feature flag) for the given host names; returns the embedded UUID guest tokens name. Calling it
+   * again updates the allowed domains and keeps the UUID.
+   */
+  async embedDashboard(dashboard: number, allowedDomains: string[]): Promise<{ uuid: string }> {
+    const res = await this.#json<{ result: { uuid: string } }>(
+      'POST',
+      `/api/v1/dashboard/${dashboard}/embedded`,
+      { allowed_domains: allowedDomains },
+      [200],
+    );
+    return { uuid: res.result.uuid };
+  }
+
+  /**
+   * A guest token for an embedded dashboard (`POST /api/v1/security/guest_token/`; the service
+   * account needs `can_grant_guest_token`). The browser passes it to Superset's embedded SDK;
+   * it expires after Superset's GUEST_TOKEN_JWT_EXP_SECONDS (5 minutes by default).
+   */
+  async guestToken(input: {
+    dashboardUuid: string;
+    user: { username: string; first_name?: string; last_name?: string };
+    rls?: Array<{ clause: string; dataset?: number }>;
+  }): Promise<string> {
+    const res = await this.#json<{ token: string }>(
+      'POST',
+      '/api/v1/security/guest_token/',
+      {
+        user: input.user,
+        resources: [{ type: 'dashboard', id: input.dashboardUuid }],
+        rls: input.rls ?? [],
+      },
+      [200],
+    );
+    return res.token;
+  }
 }
 
 /** Postgres URL of the read-only role → the SQLAlchemy URI Superset's psycopg2 driver takes. */
@@ -249,7 +288,14 @@ export function sqlalchemyUri(postgresUrl: string): string {
 
 export async function provisionSuperset(
   client: SupersetClient,
-  input: { databaseName: string; sqlalchemyUri: string; schema: string; tables: readonly string[] },
+  input: {
+    databaseName: string;
+    sqlalchemyUri: string;
+    schema: string;
+    tables: readonly string[];
+    /** Host names allowed to embed the starter dashboard (guest tokens); none leaves embedding off. */
+    embedDomains?: string[];
+  },
 ) {
   const database = await client.upsertDatabase({
     databaseName: input.databaseName,
@@ -262,7 +308,11 @@ export async function provisionSuperset(
     datasets.push({ table, ...d });
   }
   const starter = await provisionStarterDashboard(client, datasets);
-  return { supersetVersion: PINNED_SUPERSET_VERSION, database, datasets, ...starter };
+  const embedded =
+    starter.dashboard && input.embedDomains && input.embedDomains.length > 0
+      ? await client.embedDashboard(starter.dashboard.id, input.embedDomains)
+      : undefined;
+  return { supersetVersion: PINNED_SUPERSET_VERSION, database, datasets, ...starter, embedded };
 }
 
 const SUM = (column: string) => ({

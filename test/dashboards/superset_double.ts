@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SignJWT } from 'jose';
 import pg from 'pg';
 
 interface Database {
@@ -148,6 +149,10 @@ export interface SupersetDouble {
   datasets: Dataset[];
   boards: Board[];
   charts: Chart[];
+  /** Embedded configurations by dashboard id (POST /api/v1/dashboard/{id}/embedded). */
+  embedded: Map<number, { uuid: string; allowed_domains: string[] }>;
+  /** GUEST_TOKEN_JWT_SECRET the double signs guest tokens with (HS256, as Superset does). */
+  guestSecret: Uint8Array;
   /** Every request as `METHOD path`, for asserting what a client did. */
   log: string[];
   close(): Promise<void>;
@@ -177,6 +182,8 @@ export async function startSupersetDouble(users: Record<string, string>): Promis
   const boards: Board[] = [];
   const charts: Chart[] = [];
   const log: string[] = [];
+  const embedded = new Map<number, { uuid: string; allowed_domains: string[] }>();
+  const guestSecret = randomBytes(32);
   let nextId = 1;
   let baseUrl = '';
 
@@ -397,6 +404,61 @@ export async function startSupersetDouble(users: Record<string, string>): Promis
       return send(res, 201, { id: created.id, result: body });
     }
 
+    // superset/embedded_dashboard/api.py + dashboards/api.py (EmbeddedDashboardConfigSchema).
+    const embedMatch = /^\/api\/v1\/dashboard\/([^/]+)\/embedded$/.exec(path);
+    if (embedMatch && (method === 'POST' || method === 'PUT')) {
+      const board = boards.find((b) => String(b.id) === embedMatch[1] || b.slug === embedMatch[1]);
+      if (!board) return send(res, 404, { message: 'Not found' });
+      if (!body) return send(res, 400, { message: 'Request is not JSON' });
+      const errors = schemaErrors(body, new Set(['allowed_domains']), ['allowed_domains']);
+      const domains = body['allowed_domains'];
+      if (!Array.isArray(domains) || !domains.every((d) => typeof d === 'string'))
+        errors['allowed_domains'] = ['Not a valid list.'];
+      if (Object.keys(errors).length > 0) return send(res, 400, { message: errors });
+      const config = {
+        uuid: embedded.get(board.id)?.uuid ?? crypto.randomUUID(),
+        allowed_domains: domains as string[],
+      };
+      embedded.set(board.id, config);
+      return send(res, 200, {
+        result: { ...config, dashboard_id: String(board.id), changed_on: new Date().toISOString() },
+      });
+    }
+
+    // superset/security/api.py guest_token (GuestTokenCreateSchema), manager.validate_guest_token_resources.
+    if (path === '/api/v1/security/guest_token/' && method === 'POST') {
+      if (!body) return send(res, 400, { message: 'Request is not JSON' });
+      const errors = schemaErrors(body, new Set(['user', 'resources', 'rls']), ['resources', 'rls']);
+      const resources = body['resources'];
+      if (
+        !Array.isArray(resources) ||
+        !resources.every(
+          (r: { type?: unknown; id?: unknown }) => r?.type === 'dashboard' && typeof r.id === 'string',
+        )
+      )
+        errors['resources'] = ['Must be a list of {type: dashboard, id}.'];
+      const rls = body['rls'];
+      if (!Array.isArray(rls) || !rls.every((r: { clause?: unknown }) => typeof r?.clause === 'string'))
+        errors['rls'] = ['Must be a list of {clause, dataset?}.'];
+      if (Object.keys(errors).length > 0) return send(res, 400, { message: errors });
+      const known = new Set([...embedded.values()].map((e) => e.uuid));
+      for (const r of resources as Array<{ id: string }>)
+        if (!known.has(r.id)) return send(res, 400, { message: 'Embedded dashboard not found.' });
+      const now = Math.floor(Date.now() / 1000);
+      const token = await new SignJWT({
+        user: (body['user'] ?? {}) as Record<string, unknown>,
+        resources: resources as Array<Record<string, unknown>>,
+        rls_rules: rls as Array<Record<string, unknown>>,
+        type: 'guest',
+      })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuedAt(now)
+        .setExpirationTime(now + 300)
+        .setAudience('superset')
+        .sign(guestSecret);
+      return send(res, 200, { token });
+    }
+
     return send(res, 404, { message: 'Not found' });
   }
 
@@ -411,6 +473,8 @@ export async function startSupersetDouble(users: Record<string, string>): Promis
     datasets,
     boards,
     charts,
+    embedded,
+    guestSecret,
     log,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
