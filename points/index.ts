@@ -16,6 +16,7 @@ import { createDirectoryService, type DirectoryService } from './directory_servi
 import { createExchangeService, type ExchangeService } from './exchange_service.ts';
 import { createLedgerService, type LedgerService } from './ledger_service.ts';
 import { createMerchantQr } from './merchant_qr.ts';
+import { migrationAdminRouter } from './migration/admin_routes.ts';
 import { createMigrationService, type MigrationService } from './migration/migration_service.ts';
 import { migrationImportMigrations } from './migration/schema.ts';
 import { pointsMigrations } from './migrations/index.ts';
@@ -71,7 +72,11 @@ export function pointsModule(explicit: PointsPorts = {}): ModuleFactory<PointsSe
     return {
       name: 'points',
       migrations: [pointsMigrations, migrationImportMigrations],
-      routers: [partnerRouter(ctx, points, qr), adminRouter(ctx, points, qr)],
+      routers: [
+        partnerRouter(ctx, points, qr),
+        adminRouter(ctx, points, qr),
+        migrationAdminRouter(ctx, points.migration),
+      ],
       services: points,
       async start() {
         // Expiry runs once per JST day, at the first tick after midnight JST.

@@ -3,7 +3,8 @@
  * minimums (admin address range + scope `idp:residents`):
  *
  *   POST   /api/admin/idp/residents/bulk?apply=true&invite=true   CSV body (text/csv, UTF-8 or
- *          Shift_JIS); without apply=true only the validation report (nothing written)
+ *          Shift_JIS); without apply=true only the validation report (nothing written);
+ *          `legacySource=NAME` for a migration (legacy_id column required and recorded)
  *   DELETE /api/admin/idp/residents/:commonId                     logical deletion
  *   POST   /api/admin/idp/residents/:commonId/passkeys/:id/revoke  a lost device's passkey
  *   POST   /api/admin/idp/residents/:commonId/card/revoke          a lost My Number card
@@ -66,6 +67,7 @@ export function residentAdminRoutes(
         properties: {
           apply: { type: 'boolean', default: false },
           invite: { type: 'boolean', default: true },
+          legacySource: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
         },
       },
     },
@@ -77,9 +79,12 @@ export function residentAdminRoutes(
       const bytes = new Uint8Array(req.body);
       const apply = String(req.query['apply']) === 'true';
       const invite = String(req.query['invite']) !== 'false';
+      const legacySource =
+        typeof req.query['legacySource'] === 'string' ? req.query['legacySource'] : undefined;
+      const legacy = legacySource ? { legacySource } : {};
       const report = apply
-        ? await services.bulk.apply(bytes, { actor: actor(req), invite })
-        : await services.bulk.preview(bytes);
+        ? await services.bulk.apply(bytes, { actor: actor(req), invite, ...legacy })
+        : await services.bulk.preview(bytes, legacy);
       if (apply && !report.applied)
         throw new ProblemError('resident-csv-invalid', {
           detail: 'Fix the listed rows and send the file again.',
