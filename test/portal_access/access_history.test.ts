@@ -119,7 +119,7 @@ describe('who accessed my data: the resident’s page and the staff view', () =>
     assert.match(text, /年齢確認/);
     assert.match(text, /一部を提供しました/);
     assert.deepEqual(await axe(page), []);
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
     assert.ok(width <= 390, `no horizontal scrolling on a phone (${width}px)`);
   });
 
