@@ -16,7 +16,7 @@ import path from 'node:path';
 import express from 'express';
 import type { BrokerServices } from '../broker/index.ts';
 import type { ModuleContext } from '../core/index.ts';
-import { adminPage } from './admin_shell.ts';
+import { adminPage, type PagesMount } from './admin_shell.ts';
 import type { BoundaryLayers } from './boundary_layers.ts';
 import { builderHtml } from './builder_page.ts';
 import type { Catalogue } from './catalogue_service.ts';
@@ -62,16 +62,18 @@ export function adminRouter(
   catalogue: Catalogue,
   layers: BoundaryLayers,
   tiles: { url: string; attribution: string },
+  mount: PagesMount,
 ) {
-  const { router, route } = ctx.http.createRouter('/admin/dashboards');
+  const { base, gate } = mount;
+  const { router, route } = ctx.http.createRouter(base);
   const tags = ['dashboards'];
   router.use(
     '/assets/leaflet',
-    ctx.http.adminOnly,
+    gate,
     express.static(LEAFLET_DIR, { immutable: true, maxAge: '365d', index: false, fallthrough: false }),
   );
   for (const file of ['builder.js', 'map.js'])
-    router.get(`/assets/${file}`, ctx.http.adminOnly, (_req, res) => {
+    router.get(`/assets/${file}`, gate, (_req, res) => {
       res.sendFile(path.join(ASSETS_DIR, file), {
         headers: { 'cache-control': 'no-cache', 'content-type': 'text/javascript; charset=utf-8' },
       });
@@ -79,33 +81,38 @@ export function adminRouter(
 
   route(
     { method: 'get', path: '/builder', summary: 'Chart builder (HTML)', tags },
-    ctx.http.adminOnly,
+    gate,
     async (_req, res) => {
-      res.type('html').send(builderHtml(await layers.list()));
+      res
+        .type('html')
+        .send(
+          builderHtml(
+            await layers.list(),
+            base,
+            mount.staffApi && { url: mount.staffApi.url, csrf: mount.staffApi.csrfOf(res) },
+          ),
+        );
     },
   );
 
-  route(
-    { method: 'get', path: '/boards', summary: 'Dashboards (HTML)', tags },
-    ctx.http.adminOnly,
-    async (_req, res) => {
-      const boards = await catalogue.listDashboards();
-      const items = boards
-        .map(
-          (b) =>
-            `<li><a href="/admin/dashboards/boards/${b.id}">${escapeHtml(b.title)}</a> <span class="en">(${b.layout.length} グラフ / charts, 版 ${b.version})</span></li>`,
-        )
-        .join('');
-      res.type('html').send(
-        adminPage({
-          title: { ja: 'ダッシュボード一覧', en: 'Dashboards' },
-          path: '/admin/dashboards/boards',
-          body: `<section><ul id="boards">${items || '<li>まだありません / None yet</li>'}</ul>
-<p><a href="/admin/dashboards/builder">グラフ作成でダッシュボードを作る <span class="en">/ Create one in the chart builder</span></a></p></section>`,
-        }),
-      );
-    },
-  );
+  route({ method: 'get', path: '/boards', summary: 'Dashboards (HTML)', tags }, gate, async (_req, res) => {
+    const boards = await catalogue.listDashboards();
+    const items = boards
+      .map(
+        (b) =>
+          `<li><a href="${base}/boards/${b.id}">${escapeHtml(b.title)}</a> <span class="en">(${b.layout.length} グラフ / charts, 版 ${b.version})</span></li>`,
+      )
+      .join('');
+    res.type('html').send(
+      adminPage({
+        title: { ja: 'ダッシュボード一覧', en: 'Dashboards' },
+        path: '/boards',
+        base,
+        body: `<section><ul id="boards">${items || '<li>まだありません / None yet</li>'}</ul>
+<p><a href="${base}/builder">グラフ作成でダッシュボードを作る <span class="en">/ Create one in the chart builder</span></a></p></section>`,
+      }),
+    );
+  });
 
   route(
     {
@@ -124,7 +131,7 @@ export function adminRouter(
         },
       },
     },
-    ctx.http.adminOnly,
+    gate,
     async (req, res) => {
       const board = await catalogue.dashboard(Number(req.params['id']));
       const q = req.query as Record<string, string | undefined>;
@@ -153,7 +160,8 @@ export function adminRouter(
       res.type('html').send(
         adminPage({
           title: { ja: board.title, en: 'Dashboard' },
-          path: '',
+          path: undefined,
+          base,
           body: `<form method="get" class="filters" aria-label="共通の条件 / Shared filters">
   <label for="from">開始日 <span class="en">/ From</span><input id="from" name="from" type="date" value="${from ?? ''}"></label>
   <label for="to">終了日 <span class="en">/ To</span><input id="to" name="to" type="date" value="${to ?? ''}"></label>
@@ -184,7 +192,7 @@ export function adminRouter(
         },
       },
     },
-    ctx.http.adminOnly,
+    gate,
     async (req, res) => {
       const q = req.query as Record<string, string | undefined>;
       const all = await layers.list();
@@ -245,16 +253,17 @@ export function adminRouter(
       res.type('html').send(
         adminPage({
           title: { ja: '地図', en: 'Map' },
-          path: '/admin/dashboards/map',
-          head: '<link rel="stylesheet" href="/admin/dashboards/assets/leaflet/leaflet.css">',
+          path: '/map',
+          base,
+          head: `<link rel="stylesheet" href="${base}/assets/leaflet/leaflet.css">`,
           body,
-          scripts: ['/admin/dashboards/assets/leaflet/leaflet.js', '/admin/dashboards/assets/map.js'],
+          scripts: [`${base}/assets/leaflet/leaflet.js`, `${base}/assets/map.js`],
         }),
       );
     },
   );
 
-  return { prefix: '/admin/dashboards', router };
+  return { prefix: base, router };
 }
 
 const VIEW_COLUMNS = [

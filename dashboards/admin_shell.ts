@@ -32,28 +32,41 @@ figure.chart{margin:0}.note{font-size:.9rem}.error{color:#a4000f;font-weight:600
 `;
 
 const NAV: Array<[string, string, string]> = [
-  ['/admin/dashboards', '運用ダッシュボード', 'Operator dashboard'],
-  ['/admin/dashboards/builder', 'グラフ作成', 'Chart builder'],
-  ['/admin/dashboards/boards', 'ダッシュボード一覧', 'Dashboards'],
-  ['/admin/dashboards/map', '地図', 'Map'],
+  ['', '運用ダッシュボード', 'Operator dashboard'],
+  ['/builder', 'グラフ作成', 'Chart builder'],
+  ['/boards', 'ダッシュボード一覧', 'Dashboards'],
+  ['/map', '地図', 'Map'],
 ];
+
+/** Where the pages are mounted: `/admin/dashboards` (address allow-list) or the staff console's section. */
+export interface PagesMount {
+  base: string;
+  /** The gate in front of every page (address allow-list, or the staff session's check). */
+  gate: import('express').RequestHandler;
+  /** Staff console mode: the builder calls this API with the console's form token. */
+  staffApi?: { url: string; csrfOf(res: import('express').Response): string };
+}
 
 export function adminPage(input: {
   title: { ja: string; en: string };
-  path: string;
+  /** The page's path below `base` ('' for the operator dashboard; undefined marks no nav entry current). */
+  path: string | undefined;
+  base?: string;
+  bodyAttributes?: string;
   body: string;
   head?: string;
   scripts?: string[];
 }): string {
+  const base = input.base ?? '/admin/dashboards';
   const nav = NAV.map(
     ([href, ja, en]) =>
-      `<li><a href="${href}"${href === input.path ? ' aria-current="page"' : ''}>${ja} <span class="en">/ ${en}</span></a></li>`,
+      `<li><a href="${base}${href}"${href === input.path ? ' aria-current="page"' : ''}>${ja} <span class="en">/ ${en}</span></a></li>`,
   ).join('');
   return `<!doctype html>
 <html lang="ja">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(input.title.ja)} / ${escapeHtml(input.title.en)} — Tsunagu</title><style>${ADMIN_STYLE}</style>${input.head ?? ''}</head>
-<body>
+<body${input.bodyAttributes ? ` ${input.bodyAttributes}` : ''}>
 <header><h1>${escapeHtml(input.title.ja)} <span class="en">/ ${escapeHtml(input.title.en)}</span></h1>
 <nav aria-label="分析メニュー / Analytics menu"><ul>${nav}</ul></nav></header>
 <main>

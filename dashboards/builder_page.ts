@@ -26,20 +26,28 @@ function jsonScript(id: string, data: unknown): string {
   return `<script type="application/json" id="${id}">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>`;
 }
 
-export function builderHtml(layers: LayerSummary[]): string {
+export function builderHtml(
+  layers: LayerSummary[],
+  base = '/admin/dashboards',
+  staffApi?: { url: string; csrf: string },
+): string {
   const views = VIEWS.map((v) => ({
     name: v.name,
     title: v.title,
     dimensions: v.dimensions,
     measures: v.measures,
   }));
-  const body = `
-<section aria-labelledby="token-heading">
+  // In the staff console the session signs the calls; elsewhere the analyst's bearer token does.
+  const connection = staffApi
+    ? `<p><button type="button" id="load-charts" class="secondary">保存済みグラフを読み込む <span class="en">/ Load saved charts</span></button></p>`
+    : `<section aria-labelledby="token-heading">
   <h2 id="token-heading">接続 <span class="en">/ Connection</span></h2>
   <label for="token">アクセストークン <span class="en">/ Access token (dashboards:read, dashboards:write; kept in this tab only)</span>
     <input id="token" type="password" autocomplete="off"></label>
   <p><button type="button" id="load-charts" class="secondary">保存済みグラフを読み込む <span class="en">/ Load saved charts</span></button></p>
-</section>
+</section>`;
+  const body = `
+${connection}
 <form id="chart-form" aria-labelledby="chart-heading">
   <h2 id="chart-heading">グラフ <span class="en">/ Chart</span></h2>
   <label for="title">タイトル <span class="en">/ Title</span><input id="title" maxlength="200"></label>
@@ -81,8 +89,12 @@ export function builderHtml(layers: LayerSummary[]): string {
 ${jsonScript('catalogue', { views })}`;
   return adminPage({
     title: { ja: 'グラフ作成', en: 'Chart builder' },
-    path: '/admin/dashboards/builder',
+    path: '/builder',
+    base,
     body,
-    scripts: ['/admin/dashboards/assets/builder.js'],
+    ...(staffApi
+      ? { bodyAttributes: `data-api="${escapeHtml(staffApi.url)}" data-csrf="${escapeHtml(staffApi.csrf)}"` }
+      : {}),
+    scripts: [`${base}/assets/builder.js`],
   });
 }

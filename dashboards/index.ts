@@ -9,7 +9,8 @@
  *   const dashboards = ctx.services['dashboards'] as DashboardsServices;
  *   await dashboards.refresher.refreshPoints({ currency: 'saijo-lsp', from: '2026-04-01', to: '2026-04-30' }, 'system:nightly');
  */
-import type { ModuleFactory } from '../core/index.ts';
+import { type RequestHandler, type Response, Router } from 'express';
+import { type ModuleFactory, ProblemError } from '../core/index.ts';
 import { adminRouter } from './admin_router.ts';
 import { type BoundaryLayers, createBoundaryLayers } from './boundary_layers.ts';
 import { type Catalogue, createCatalogue } from './catalogue_service.ts';
@@ -34,6 +35,28 @@ export interface DashboardsServices extends BiLogin {
   catalogue: Catalogue;
   refresher: Refresher;
   layers: BoundaryLayers;
+  /**
+   * The analysts' pages and their API for the staff console: mount at STAFF_BASE behind the
+   * console's staff gate, after setting `res.locals.dashboardsStaff` (StaffUse) for the member.
+   */
+  staffPages: Router;
+}
+
+/** Where the staff console serves the analysts' pages (portal/admin_dashboards mounts them). */
+export const STAFF_BASE = '/admin/analytics';
+
+/** What the staff console tells the pages about the signed-in member. */
+export interface StaffUse {
+  /** Audit actor, e.g. `staff:12`. */
+  actor: string;
+  /** Maintainer: may save, publish and arrange charts (viewers only look and preview). */
+  maySave: boolean;
+  /** The console's form token, sent back by the builder as X-CSRF-Token. */
+  csrf: string;
+}
+
+function staffUse(res: Response): StaffUse | undefined {
+  return res.locals['dashboardsStaff'] as StaffUse | undefined;
 }
 
 export interface DashboardsSettings {
@@ -113,21 +136,51 @@ export function dashboardsModule(
     const layers = createBoundaryLayers(deps);
     const catalogue = createCatalogue({ ...deps, defaultK: settings.k, layers });
     const refresher = createRefresher({ ...deps, services: ctx.services, layers, visits: settings.visits });
+    const targets = createKpiTargets(deps);
+    const tiles = { url: settings.tileUrl, attribution: settings.tileAttribution };
+    const allowListed = { base: '/admin/dashboards', gate: ctx.http.adminOnly };
+    // The staff console's variant: the same pages and API, let in by the console's session.
+    const staffSeen: RequestHandler = (_req, res, next) =>
+      next(staffUse(res) ? undefined : new ProblemError('forbidden', { detail: 'Staff sign-in required.' }));
+    const staffSaves: RequestHandler = (_req, res, next) =>
+      next(
+        staffUse(res)?.maySave
+          ? undefined
+          : new ProblemError('forbidden', { detail: 'Saving needs the dashboards-maintainer role.' }),
+      );
+    const staffMount = {
+      base: STAFF_BASE,
+      gate: staffSeen,
+      staffApi: { url: `${STAFF_BASE}/api`, csrfOf: (res: Response) => staffUse(res)?.csrf ?? '' },
+    };
+    const staffPages = Router();
+    staffPages.use(
+      '/api',
+      analystRouter(ctx, catalogue, refresher, layers, targets, settings.superset, {
+        prefix: `${STAFF_BASE}/api`,
+        read: staffSeen,
+        write: staffSaves,
+        actorOf: (req) => staffUse(req.res!)!.actor,
+      }).router,
+    );
+    staffPages.use(adminRouter(ctx, catalogue, layers, tiles, staffMount).router);
+    staffPages.use(operatorPageRouter(ctx, staffMount).router);
     let timer: NodeJS.Timeout | undefined;
     let running: Promise<void> | undefined;
     return {
       name: 'dashboards',
       migrations: dashboardsMigrations,
       routers: [
-        analystRouter(ctx, catalogue, refresher, layers, createKpiTargets(deps), settings.superset),
+        analystRouter(ctx, catalogue, refresher, layers, targets, settings.superset),
         publicRouter(ctx, catalogue, layers, settings.embedOrigins),
-        operatorPageRouter(ctx),
-        adminRouter(ctx, catalogue, layers, { url: settings.tileUrl, attribution: settings.tileAttribution }),
+        operatorPageRouter(ctx, allowListed),
+        adminRouter(ctx, catalogue, layers, tiles, allowListed),
       ],
       services: {
         catalogue,
         refresher,
         layers,
+        staffPages,
         async enableBiLogin(password) {
           const { rows } = await ctx.db.query<{ sql: string }>(
             `SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', $1::text, $2::text) AS sql`,

@@ -6,7 +6,7 @@
  * English after.
  */
 import type { ModuleContext } from '../core/index.ts';
-import { adminPage } from './admin_shell.ts';
+import { adminPage, type PagesMount } from './admin_shell.ts';
 import { chartSvg, escapeHtml, formatNumber } from './render_svg.ts';
 
 export const KPI_NAMES = ['issued', 'used', 'payments', 'circulation', 'expired'] as const;
@@ -42,8 +42,8 @@ function jstDay(at: Date): string {
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-export function operatorPageRouter(ctx: ModuleContext) {
-  const { router, route } = ctx.http.createRouter('/admin/dashboards');
+export function operatorPageRouter(ctx: ModuleContext, mount: PagesMount) {
+  const { router, route } = ctx.http.createRouter(mount.base);
   route(
     {
       method: 'get',
@@ -59,7 +59,7 @@ export function operatorPageRouter(ctx: ModuleContext) {
         },
       },
     },
-    ctx.http.adminOnly,
+    mount.gate,
     async (req, res) => {
       const { rows: currencies } = await ctx.db.query<{ currency: string }>(
         'SELECT DISTINCT currency FROM analytics.points_kpi_daily ORDER BY 1',
@@ -168,7 +168,8 @@ export function operatorPageRouter(ctx: ModuleContext) {
       res.type('html').send(
         adminPage({
           title: { ja: '運用ダッシュボード', en: 'Operator dashboard' },
-          path: '/admin/dashboards',
+          path: '',
+          base: mount.base,
           body: `<form method="get" class="filters" aria-label="表示条件 / Filters">
   <label for="currency">通貨 <span class="en">/ Currency</span><select id="currency" name="currency">${options}</select></label>
   <label for="from">開始日 <span class="en">/ From</span><input id="from" name="from" type="date" value="${from}"></label>
@@ -206,11 +207,11 @@ ${breakdowns
   <h2 id="entities-heading">オープンデータ <span class="en">/ Open data entities</span></h2>
   <div class="scroll"><table id="entities-table"><thead><tr><th scope="col">種類 <span class="en">/ Type</span></th><th scope="col">件数 <span class="en">/ Entities</span></th></tr></thead>
   <tbody>${entities.map((e) => `<tr><td>${escapeHtml(e.entity_type)}${e.service ? ` (${escapeHtml(e.service)})` : ''}</td><td>${formatNumber(e.entities)}</td></tr>`).join('')}</tbody></table></div>
-  <p><a href="/admin/dashboards/map">地図で見る <span class="en">/ See on the map</span></a></p>
+  <p><a href="${mount.base}/map">地図で見る <span class="en">/ See on the map</span></a></p>
 </section>`,
         }),
       );
     },
   );
-  return { prefix: '/admin/dashboards', router };
+  return { prefix: mount.base, router };
 }

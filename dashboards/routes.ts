@@ -21,7 +21,7 @@
  * | GET/POST /boards, GET/PUT /boards/:id   | read / write → dashboards               |
  * | GET  /public/dashboards/charts/:token   | none  → suppressed aggregates (+ /page, /embed, /data.csv) |
  */
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { JsonSchema, ModuleContext } from '../core/index.ts';
 import { defineProblem, ProblemError } from '../core/index.ts';
 import type { BrokerServices } from '../broker/index.ts';
@@ -50,6 +50,14 @@ defineProblem('superset-not-configured', { status: 409, title: 'Superset is not 
 defineProblem('superset-unavailable', { status: 502, title: 'Superset did not answer as expected' });
 
 const EXPORTS = { csv: streamViewCsv, arrows: streamViewArrow, parquet: streamViewParquet };
+
+/** How callers of the analysts' API are let in and named. */
+export interface ApiAccess {
+  prefix: string;
+  read: RequestHandler;
+  write: RequestHandler;
+  actorOf(req: Request): string;
+}
 
 export const READ_SCOPE = 'dashboards:read';
 export const WRITE_SCOPE = 'dashboards:write';
@@ -102,11 +110,14 @@ export function analystRouter(
   layers: BoundaryLayers,
   targets: KpiTargets,
   superset?: { url: string; username: string; password: string; embeddedUuid: string },
+  /** The staff console's variant: its own prefix, gates and actor instead of bearer tokens. */
+  access?: ApiAccess,
 ) {
-  const { router, route } = ctx.http.createRouter('/api/dashboards');
-  const read = ctx.http.requireToken([READ_SCOPE]);
-  const write = ctx.http.requireToken([WRITE_SCOPE]);
-  const actor = (req: Request) => `analyst:${req.auth!.subject}`;
+  const prefix = access?.prefix ?? '/api/dashboards';
+  const { router, route } = ctx.http.createRouter(prefix);
+  const read = access?.read ?? ctx.http.requireToken([READ_SCOPE]);
+  const write = access?.write ?? ctx.http.requireToken([WRITE_SCOPE]);
+  const actor = (req: Request) => (access ? access.actorOf(req) : `analyst:${req.auth!.subject}`);
   const tags = ['dashboards'];
   const r = { bearer: [READ_SCOPE] };
   const w = { bearer: [WRITE_SCOPE] };
@@ -360,7 +371,11 @@ export function analystRouter(
       const token = await supersetClient
         .guestToken({
           dashboardUuid: superset.embeddedUuid,
-          user: { username: `tsunagu-${req.auth!.subject}`, first_name: 'Tsunagu', last_name: 'analyst' },
+          user: {
+            username: `tsunagu-${actor(req).replace(/^[a-z]+:/, '')}`,
+            first_name: 'Tsunagu',
+            last_name: 'analyst',
+          },
         })
         .catch((error: unknown) => {
           ctx.logger.warn({ err: error }, 'Superset guest token failed');
@@ -656,7 +671,7 @@ export function analystRouter(
     },
   );
 
-  return { prefix: '/api/dashboards', router };
+  return { prefix, router };
 }
 
 export function publicRouter(

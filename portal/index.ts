@@ -21,6 +21,7 @@ import {
 import type { IdpServices } from '../idp/index.ts';
 import { accessAdminSection, accessSection } from './access/section.ts';
 import { adminSection } from './admin/section.ts';
+import { dashboardsAdminSection } from './admin_dashboards/section.ts';
 import { sheltersAdminSection } from './admin_shelters/section.ts';
 import { createStaffConsole } from './admin/staff_console.ts';
 import type { LinkPartners } from './consent/link_partners.ts';
@@ -81,6 +82,7 @@ const SECTIONS: readonly PortalSection[] = [
   accessSection,
   accessAdminSection,
   sheltersAdminSection,
+  dashboardsAdminSection,
   helpSection,
   staffHelpSection,
   apiDocsSection,

@@ -1,14 +1,18 @@
 // The chart builder (/admin/dashboards/builder): picks a view, dimensions, measures, filters and a
 // chart type, previews the server-rendered figure, saves charts (new versions when editing),
-// publishes them and arranges saved charts into dashboards — all through /api/dashboards with the
-// analyst's bearer token, which stays in this browser tab (sessionStorage) only.
+// publishes them and arranges saved charts into dashboards — through /api/dashboards with the
+// analyst's bearer token, which stays in this browser tab (sessionStorage) only, or, in the staff
+// console, through the console's API (body data-api) with its form token (body data-csrf).
 (function () {
   'use strict';
   const $ = (id) => document.getElementById(id);
   const catalogue = JSON.parse($('catalogue').textContent);
   const status = $('status');
   const tokenInput = $('token');
-  tokenInput.value = sessionStorage.getItem('tsunagu-dashboards-token') || '';
+  const apiBase = document.body.dataset.api || '/api/dashboards';
+  const csrf = document.body.dataset.csrf;
+  const pagesBase = location.pathname.replace(/\/builder$/, '');
+  if (tokenInput) tokenInput.value = sessionStorage.getItem('tsunagu-dashboards-token') || '';
   let editing = null; // { id, version }
 
   function say(text, isError) {
@@ -16,13 +20,19 @@
     status.className = isError ? 'error' : '';
   }
 
-  async function api(method, path, body) {
+  function credentials() {
+    if (csrf) return { 'x-csrf-token': csrf };
     const token = tokenInput.value.trim();
     if (!token) throw new Error('アクセストークンを入力してください / Enter an access token');
     sessionStorage.setItem('tsunagu-dashboards-token', token);
-    const res = await fetch('/api/dashboards' + path, {
+    return { authorization: 'Bearer ' + token };
+  }
+
+  async function api(method, path, body) {
+    const res = await fetch(apiBase + path, {
       method,
-      headers: { authorization: 'Bearer ' + token, ...(body ? { 'content-type': 'application/json' } : {}) },
+      credentials: 'same-origin',
+      headers: { ...credentials(), ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     const data = res.status === 204 ? null : await res.json();
@@ -235,7 +245,7 @@
       layout,
     });
     const link = document.createElement('a');
-    link.href = '/admin/dashboards/boards/' + board.id;
+    link.href = pagesBase + '/boards/' + board.id;
     link.textContent = board.title;
     $('board-link').replaceChildren('作成しました / Created: ', link);
     say('ダッシュボードを作成しました / Dashboard created');
