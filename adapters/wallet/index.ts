@@ -66,7 +66,8 @@ export function walletAdapterWith(
         const consent = ctx.services['consent'] as ConsentServices | undefined;
         if (!consent) return undefined;
         const links = await consent.links(resident);
-        return links.find((l) => l.service === settings.service && l.unlinkedAt === null)?.accountRef;
+        const service = settings.service ?? (await points().currency(settings.currency)).service;
+        return links.find((l) => l.service === service && l.unlinkedAt === null)?.accountRef;
       });
     const referencePrefix = text(env, 'WALLET_REFERENCE_PREFIX') ?? 'tsunagu-ex-';
     const movements = createWalletMovements({

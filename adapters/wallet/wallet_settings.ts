@@ -43,8 +43,11 @@ export type WalletAuth =
 export interface WalletSettings {
   /** The points currency that mirrors the wallet (`external_wallet`), e.g. `nepi-pay`. */
   currency: string;
-  /** The service id residents link their wallet account to (consent service links). */
-  service: string;
+  /**
+   * The service id residents link their wallet account to (consent service links); unset: the
+   * owning service of the points currency `currency`.
+   */
+  service?: string;
   baseUrl: string;
   auth: WalletAuth;
   paths: WalletPaths;
@@ -141,7 +144,7 @@ export function walletSettingsFromEnv(env: Record<string, string | undefined>): 
     throw new WalletSettingsError('WALLET_RECONCILE_AT_JST must be HH:MM or off');
   return {
     currency: env['WALLET_CURRENCY'] ?? 'nepi-pay',
-    service: env['WALLET_SERVICE'] ?? env['WALLET_CURRENCY'] ?? 'nepi-pay',
+    ...(env['WALLET_SERVICE'] ? { service: env['WALLET_SERVICE'] } : {}),
     baseUrl: url.toString().replace(/\/$/, ''),
     auth,
     paths: overrides('WALLET_PATHS', env['WALLET_PATHS'], DEFAULT_PATHS),
