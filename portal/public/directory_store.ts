@@ -10,6 +10,7 @@
  *   const change = await store.submitChange('m1', profile, 'merchant-account:7');
  *   await store.decide(change.id, 'approve', 'staff:alice');
  */
+import { createHash } from 'node:crypto';
 import { type ModuleContext, ProblemError } from '../../core/index.ts';
 import type { Directory, PointsService } from '../../points/index.ts';
 import { isCategory } from './categories.ts';
@@ -322,12 +323,15 @@ export function createDirectoryStore(deps: { ctx: ModuleContext; points: PointsS
         if (rest.length > 0) add('area = ?', rest.join('/'));
       }
       params.push(pageSize, (page - 1) * pageSize);
-      const { rows } = await db.query<ShopSummary & { total: number }>(
-        `SELECT ${SUMMARY_COLUMNS}, count(*) OVER ()::int AS total FROM portal.shops WHERE ${where.join(' AND ')}
+      const text = `SELECT ${SUMMARY_COLUMNS}, count(*) OVER ()::int AS total FROM portal.shops WHERE ${where.join(' AND ')}
           ORDER BY lower(coalesce(name_kana, name, ledger_name)), merchant_id
-          LIMIT $${params.length - 1} OFFSET $${params.length}`,
-        params,
-      );
+          LIMIT $${params.length - 1} OFFSET $${params.length}`;
+      // A named statement per filter shape (a handful): each connection parses it once.
+      const { rows } = await db.pool.query<ShopSummary & { total: number }>({
+        name: `portal-shops-${createHash('sha1').update(text).digest('hex').slice(0, 16)}`,
+        text,
+        values: params,
+      });
       const total = rows[0]?.total ?? 0;
       return { total, page, pageSize, shops: rows.map(({ total: _t, ...s }) => s) };
     },

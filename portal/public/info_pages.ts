@@ -48,7 +48,7 @@ export function renderHomePage(
 <li>${bi('市の事業やイベントに参加してポイントをためます。', 'Take part in municipal programmes and events to earn points.')}</li>
 <li>${bi('協力店舗で QR コードを読み取って支払います。', 'Pay at participating shops by scanning their QR code.')}</li>
 </ol>
-<p><a href="/portal/consent">${bi('住民ポータルへ', 'Go to the resident portal')}</a></p>
+<p><a href="/portal">${bi('住民ポータルへ', 'Go to the resident portal')}</a></p>
 </section>
 <section class="card" aria-labelledby="towns-h">
 <h2 id="towns-h">${bi('参加している自治体', 'Participating municipalities')}</h2>

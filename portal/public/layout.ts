@@ -105,7 +105,7 @@ ${nav}
 <h1>${o.heading ?? bi(o.title, o.titleEn)}</h1>
 ${o.body}
 </main>
-<footer><p><a href="/merchant">加盟店の方へ <span lang="en">For merchants</span></a> · <a href="/portal/consent">住民ポータル <span lang="en">Resident portal</span></a> · <a href="/sitemap.xml">サイトマップ <span lang="en">Sitemap</span></a></p></footer>
+<footer><p><a href="/merchant">加盟店の方へ <span lang="en">For merchants</span></a> · <a href="/portal">住民ポータル <span lang="en">Resident portal</span></a> · <a href="/sitemap.xml">サイトマップ <span lang="en">Sitemap</span></a></p></footer>
 </body>
 </html>`;
 }
