@@ -12,7 +12,13 @@ import { type Database, openWith, ProblemError, type Queryable, sealWith } from 
 import { checkFlowRule } from './check_registry.ts';
 import { checkConsent, overall } from './check_consent.ts';
 import type { DataKeys } from './data_keys.ts';
-import { logOrRefuse, NOT_PERMITTED, type PipelineDeps, suppressionEnd } from './provide_items.ts';
+import {
+  logOrRefuse,
+  NOT_PERMITTED,
+  type PipelineDeps,
+  refusalDetail,
+  suppressionEnd,
+} from './provide_items.ts';
 
 export interface FlowDeps extends PipelineDeps {
   db: Database;
@@ -79,9 +85,7 @@ export async function sendFlow(deps: FlowDeps, req: SendRequest, tx?: Queryable)
       suppressedUntil,
     });
     throw new ProblemError(rule.code, {
-      detail: rule.outside
-        ? `Outside the registered flow: ${rule.outside.join(', ')}.`
-        : `No registered flow to ${req.to}.`,
+      detail: refusalDetail(rule.code, req.purpose, rule.outside),
       ...(rule.outside ? { items: rule.outside } : {}),
     });
   }

@@ -65,12 +65,20 @@ export async function logOrRefuse(log: AccessLog, entry: AccessEntry): Promise<v
   }
 }
 
+/** Public text for a registry refusal (it depends on the registry only, never on the resident). */
+export function refusalDetail(code: string, purpose: string, outside?: string[]): string {
+  if (code === 'item-not-registered') return `Outside the registered scope: ${(outside ?? []).join(', ')}.`;
+  if (code === 'purpose-not-registered') return `The purpose ${purpose} is not registered for this service.`;
+  if (code === 'flow-not-registered') return 'No such data flow is registered for this service.';
+  return 'This service is not registered for data mediation.';
+}
+
 export async function provideItems(deps: PipelineDeps, req: ReadRequest): Promise<ReadAnswer> {
   const items = [...new Set(req.items)];
   const base = { kind: 'read' as const, service: req.service, items, purpose: req.purpose };
   const registered = await checkRegistry(deps.registry, req.service, req.purpose, items, isStoredItem);
   const resident = (await deps.directory.residentFor(req.service, req.subject)) ?? null;
-  const suppressedUntil = suppressionEnd(registered.ok ? registered.purpose : registered.purpose, deps.now());
+  const suppressedUntil = suppressionEnd(registered.purpose, deps.now());
 
   if (!registered.ok) {
     await logOrRefuse(deps.log, {
@@ -82,10 +90,7 @@ export async function provideItems(deps: PipelineDeps, req: ReadRequest): Promis
       suppressedUntil,
     });
     throw new ProblemError(registered.code, {
-      detail:
-        registered.code === 'item-not-registered'
-          ? `Outside the registered scope: ${registered.outside!.join(', ')}.`
-          : `Not registered for ${req.service}.`,
+      detail: refusalDetail(registered.code, req.purpose, registered.outside),
       ...(registered.outside ? { items: registered.outside } : {}),
     });
   }

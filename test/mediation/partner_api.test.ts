@@ -135,7 +135,13 @@ describe('partner API: every decision path answers exactly and is logged', () =>
     );
     const unregistered = await t.read(health, { subject: sub, items: ['name'], purpose: 'marketing' });
     assert.equal(unregistered.status, 403);
-    assert.equal(unregistered.body.code, 'purpose-not-registered');
+    assert.deepEqual(problem(unregistered.body), {
+      type: 'urn:tsunagu:problem:purpose-not-registered',
+      title: 'The purpose is not registered for this service',
+      status: 403,
+      detail: 'The purpose marketing is not registered for this service.',
+      code: 'purpose-not-registered',
+    });
     assert.deepEqual(
       (await t.lastLog()).map((e) => [e['resident'], e['purpose'], e['decision'], e['code'], e['consents']]),
       [[resident, 'marketing', 'deny', 'purpose-not-registered', []]],
@@ -145,8 +151,14 @@ describe('partner API: every decision path answers exactly and is logged', () =>
   it('refuses an item outside the service’s registered scope, naming it', async () => {
     const res = await t.read(health, { subject: sub, items: ['name', 'phone'], purpose: 'age-check' });
     assert.equal(res.status, 403);
-    assert.equal(res.body.code, 'item-not-registered');
-    assert.deepEqual(res.body.items, ['phone']);
+    assert.deepEqual(problem(res.body), {
+      type: 'urn:tsunagu:problem:item-not-registered',
+      title: 'An item is outside the service’s registered scope',
+      status: 403,
+      detail: 'Outside the registered scope: phone.',
+      code: 'item-not-registered',
+      items: ['phone'],
+    });
     assert.ok(!JSON.stringify(res.body).includes(PROFILE.name));
     const [entry] = await t.lastLog();
     assert.deepEqual(
@@ -214,7 +226,13 @@ describe('partner API: every decision path answers exactly and is logged', () =>
     const walletSub = await t.subject(resident, wallet.clientId);
     const res = await t.read(wallet, { subject: walletSub, items: ['name'], purpose: 'kyc' });
     assert.equal(res.status, 403);
-    assert.equal(res.body.code, 'ip-not-allowed');
+    assert.deepEqual(problem(res.body), {
+      type: 'urn:tsunagu:problem:ip-not-allowed',
+      title: 'Client address is not allowed',
+      status: 403,
+      detail: 'This client may not call from this address.',
+      code: 'ip-not-allowed',
+    });
     const [entry] = await t.lastLog();
     assert.deepEqual(
       [
