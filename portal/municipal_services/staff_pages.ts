@@ -15,6 +15,7 @@
  *   POST /:id/relations/remove       remove a relation
  */
 import express, { type Request, type RequestHandler } from 'express';
+import { ProblemError } from '../../core/index.ts';
 import { csrfField, sendAdminPage, staffMember, statusLine } from '../admin/layout.ts';
 import { field, formHandler, readUploadedFile } from '../admin/forms.ts';
 import { bi, escapeHtml, time } from '../shared/html.ts';
@@ -22,6 +23,7 @@ import type { PortalContext } from '../shared/section.ts';
 import { criteriaFields, criteriaOf, describeCriteria } from './criteria_form.ts';
 import type { ResidentDirectory } from './resident_directory.ts';
 import {
+  COMMON_ID,
   type MunicipalService,
   RELATION_KINDS,
   type RelationKind,
@@ -30,6 +32,7 @@ import {
 import { parseTargetsCsv } from './targets_csv.ts';
 
 export const SERVICES_ADMIN_BASE = '/admin/services';
+const PAGE = 100;
 
 const DONE: Record<string, [string, string]> = {
   created: ['サービスを登録しました。', 'Service registered.'],
@@ -76,6 +79,21 @@ export function servicesStaffPages(
   const actor = (res: express.Response) => `staff:${staffMember(res).staffId}`;
   const back = (req: Request) => (req.params['id'] ? `${base}/${req.params['id']}` : base);
   const id = (req: Request) => String(req.params['id']);
+  /** Staff type or upload IDs: refuse the whole list when one is not an active resident. */
+  const checkResidents = async (ids: readonly string[]) => {
+    const unknown: number[] = [];
+    for (let i = 0; i < ids.length; i += 16) {
+      const chunk = ids.slice(i, i + 16);
+      const active = await Promise.all(chunk.map((c) => p.idp.accounts.isActive(c).catch(() => false)));
+      active.forEach((ok, j) => {
+        if (!ok) unknown.push(i + j + 1);
+      });
+    }
+    if (unknown.length)
+      throw new ProblemError('validation-failed', {
+        detail: `No active resident has the common ID in entr${unknown.length === 1 ? 'y' : 'ies'} ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', …' : ''}; nobody was added.`,
+      });
+  };
 
   router.get('/', async (req, res) => {
     const list = await registry.list();
@@ -119,7 +137,24 @@ export function servicesStaffPages(
   router.get('/:id', async (req, res, next) => {
     const s = await registry.get(id(req)).catch(() => undefined);
     if (!s) return next();
-    const [targets, relations] = await Promise.all([registry.targets(s.id), registry.relations(s.id)]);
+    const pageNo = Math.max(1, Math.min(Number.parseInt(String(req.query['page'] ?? '1'), 10) || 1, 100_000));
+    const [targets, relations] = await Promise.all([
+      registry.targets(s.id, { offset: (pageNo - 1) * PAGE, limit: PAGE }),
+      registry.relations(s.id),
+    ]);
+    const pages = Math.max(1, Math.ceil(s.targetCount / PAGE));
+    const pager =
+      pages > 1
+        ? `<nav aria-label="対象者のページ / Target pages" class="actions">${
+            pageNo > 1
+              ? `<a class="button secondary" rel="prev" href="${base}/${s.id}?page=${pageNo - 1}">${bi('前へ', 'Previous')}</a>`
+              : ''
+          }<span>${bi(`${pageNo} / ${pages}ページ`, `Page ${pageNo} of ${pages}`)}</span>${
+            pageNo < pages
+              ? `<a class="button secondary" rel="next" href="${base}/${s.id}?page=${pageNo + 1}">${bi('次へ', 'Next')}</a>`
+              : ''
+          }</nav>`
+        : '';
     const active = s.status === 'active';
     const csrf = escapeHtml(staffMember(res).csrf);
     const kindOptions = Object.entries(RELATION_KINDS)
@@ -155,7 +190,7 @@ ${
     : ''
 }
 <div class="table-wrap"><table>
-<caption>${bi('対象者（新しい順・最大200人）', 'Targets (newest first, up to 200)')}</caption>
+<caption>${bi(`対象者（新しい順・1ページ${PAGE}人）`, `Targets (newest first, ${PAGE} a page)`)}</caption>
 <thead><tr><th scope="col">${bi('共通ID', 'Common ID')}</th><th scope="col">${bi('追加方法', 'Added by')}</th><th scope="col">${bi('追加日時', 'Added')}</th><th scope="col"><span class="visually-hidden">${bi('操作', 'Action')}</span></th></tr></thead>
 <tbody>${
         targets
@@ -164,7 +199,7 @@ ${
               `<tr><td><code>${escapeHtml(t.commonId)}</code></td><td>${escapeHtml(t.source)}</td><td>${time(t.addedAt)}</td><td><form method="post" action="${base}/${s.id}/targets/remove">${csrfField(res)}<input type="hidden" name="commonId" value="${escapeHtml(t.commonId)}"><button type="submit" class="danger">${bi('外す', 'Remove')}<span class="visually-hidden"> ${escapeHtml(t.commonId)}</span></button></form></td></tr>`,
           )
           .join('') || `<tr><td colspan="4">${bi('まだいません。', 'None yet.')}</td></tr>`
-      }</tbody></table></div></section>
+      }</tbody></table></div>${pager}</section>
 <section class="card"><h2>${bi('対象者の関係', 'Relationships')}</h2>
 <div class="table-wrap"><table>
 <caption>${bi('登録済みの関係', 'Recorded relationships')}</caption>
@@ -219,12 +254,10 @@ ${
   router.post(
     '/:id/targets',
     formHandler(back, async (req, res) => {
-      const n = await registry.addTargets(
-        id(req),
-        [field(req, 'commonId').toLowerCase()],
-        'manual',
-        actor(res),
-      );
+      const commonId = field(req, 'commonId').toLowerCase();
+      await registry.get(id(req));
+      if (COMMON_ID.test(commonId)) await checkResidents([commonId]);
+      const n = await registry.addTargets(id(req), [commonId], 'manual', actor(res));
       res.redirect(303, `${base}/${id(req)}?done=added&n=${n}`);
     }),
   );
@@ -242,6 +275,7 @@ ${
     formHandler(back, async (req, res) => {
       await registry.get(id(req));
       const ids = parseTargetsCsv(await readUploadedFile(req, 'file'));
+      await checkResidents(ids);
       const n = await registry.addTargets(id(req), ids, 'csv', actor(res));
       res.redirect(303, `${base}/${id(req)}?done=added&n=${n}`);
     }),

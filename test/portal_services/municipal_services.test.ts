@@ -19,6 +19,7 @@ import {
   type TestStaff,
 } from '../portal_admin/support.ts';
 import { municipalitiesOf } from '../../portal/municipal_services/resident_directory.ts';
+import { createServiceRegistry } from '../../portal/municipal_services/service_registry.ts';
 import { createResidents } from './support.ts';
 
 describe('municipal services in the admin console', () => {
@@ -103,6 +104,13 @@ describe('municipal services in the admin console', () => {
 
   it('adds targets one by one, from CSV and from a search; refused input adds nobody', async () => {
     await page.goto(`${c.url}/admin/services/${serviceId}`);
+    // A well-formed ID nobody has is refused.
+    await page.fill('#commonId', 'q'.repeat(26));
+    await page.click('#add-target');
+    await page.waitForSelector('#problem');
+    assert.match((await page.textContent('#problem'))!, /No active resident/);
+    assert.deepEqual(await targets(), []);
+    await page.goto(`${c.url}/admin/services/${serviceId}`);
     await page.fill('#commonId', residents[0]!);
     await page.click('#add-target');
     await page.waitForURL(/done=added&n=1/);
@@ -158,6 +166,21 @@ describe('municipal services in the admin console', () => {
     assert.deepEqual(await axe(page), []);
   });
 
+  it('pages long target lists (axe clean)', async () => {
+    const { db, audit } = c.t.platform;
+    const many = Array.from({ length: 150 }, (_, i) =>
+      `m${String(i).padStart(3, '0')}`.replace(/\d/g, (d) => 'abcdefghij'[Number(d)]!).padEnd(26, 'x'),
+    );
+    await createServiceRegistry(db, audit, () => new Date()).addTargets(serviceId, many, 'csv', 'staff:test');
+    await page.goto(`${c.url}/admin/services/${serviceId}`);
+    assert.equal(await page.locator('tbody tr:has(form[action$="/targets/remove"])').count(), 100);
+    await page.click('a[rel=next]');
+    await page.waitForURL(/\?page=2$/);
+    assert.equal(await page.locator('tbody tr:has(form[action$="/targets/remove"])').count(), 54);
+    assert.deepEqual(await axe(page), []);
+    await db.query(`DELETE FROM portal.service_targets WHERE common_id = ANY($1::text[])`, [many]);
+  });
+
   it('relates a watcher to the watched; a relation to a non-target is refused', async () => {
     await page.goto(`${c.url}/admin/services/${serviceId}`);
     await page.selectOption('#kind', 'watcher');
@@ -211,6 +234,7 @@ describe('municipal services in the admin console', () => {
       'portal.service.targets-add',
       'portal.service.targets-add',
       'portal.service.targets-add',
+      'portal.service.targets-add', // the paging test's 150
       'portal.service.relate',
       'portal.service.retire',
     ]);
