@@ -21,6 +21,7 @@ import {
 import type { IdpServices } from '../idp/index.ts';
 import { accessAdminSection, accessSection } from './access/section.ts';
 import { adminSection } from './admin/section.ts';
+import { adaptersAdminSection } from './admin_adapters/section.ts';
 import { dashboardsAdminSection } from './admin_dashboards/section.ts';
 import { sheltersAdminSection } from './admin_shelters/section.ts';
 import { createStaffConsole } from './admin/staff_console.ts';
@@ -82,6 +83,7 @@ const SECTIONS: readonly PortalSection[] = [
   accessSection,
   accessAdminSection,
   sheltersAdminSection,
+  adaptersAdminSection,
   dashboardsAdminSection,
   helpSection,
   staffHelpSection,
