@@ -178,6 +178,13 @@ export function createEmailAccounts(options: {
     return `${options.publicUrl}/idp/signup/verify/${token}`;
   };
 
+  /** A deleted registration keeps its row (logical deletion) but gives its address back. */
+  const releaseEmail = async (tx: Queryable, commonId: string) => {
+    await tx.query(`UPDATE idp.email_logins SET email_key = 'released:' || common_id WHERE common_id = $1`, [
+      commonId,
+    ]);
+  };
+
   const byKey = async (tx: Queryable, key: string) =>
     (await tx.query<LoginRow>('SELECT * FROM idp.email_logins WHERE email_key = $1', [key])).rows[0];
 
@@ -271,7 +278,7 @@ export function createEmailAccounts(options: {
         if (link.purpose === 'signup') {
           const taken = await byKey(tx, key);
           if (taken && taken.status !== 'deleted') return { ok: false, code: 'EMAIL_TAKEN' };
-          if (taken) await tx.query('DELETE FROM idp.email_logins WHERE common_id = $1', [taken.common_id]);
+          if (taken) await releaseEmail(tx, taken.common_id);
           commonId = await accounts.create(tx, SELF_ASSERTED_TRUST_FRAMEWORK, null);
           await tx.query(
             `INSERT INTO idp.email_logins (common_id, email_key, sealed_email, sealed_profile, category, password_hash,
@@ -341,7 +348,7 @@ export function createEmailAccounts(options: {
         );
         return { commonId: existing.common_id, outcome: 'updated' };
       }
-      if (existing) await tx.query('DELETE FROM idp.email_logins WHERE common_id = $1', [existing.common_id]);
+      if (existing) await releaseEmail(tx, existing.common_id);
       const commonId = await accounts.create(tx, SELF_ASSERTED_TRUST_FRAMEWORK, null);
       await tx.query(
         `INSERT INTO idp.email_logins (common_id, email_key, sealed_email, sealed_profile, category, registered_by,

@@ -183,6 +183,14 @@ describe('bulk registration, self-service and lost devices', () => {
     assert.equal(await count('SELECT count(*) AS n FROM idp.email_logins'), 4, 'nothing erased');
     const again = await api(`/api/admin/idp/residents/${tanaka}`, { method: 'DELETE', token: 'staff' });
     assert.equal(again.status, 404);
+    // The address can be registered again: a new common ID, the deleted row kept.
+    const back = (await (await postCsv(csv([header, good[4]!]), '?apply=true&invite=false')).json()) as {
+      create: number;
+    };
+    assert.equal(back.create, 1);
+    assert.notEqual((await t.idp.residents.findByEmail('tanaka@example.jp'))?.commonId, tanaka);
+    assert.equal((await t.idp.residents.find(tanaka))?.status, 'deleted');
+    assert.equal(await count('SELECT count(*) AS n FROM idp.email_logins'), 5);
     const audit = await count(
       `SELECT count(*) AS n FROM core.audit_log WHERE action = 'idp.resident.delete'`,
     );
