@@ -36,6 +36,8 @@ import { walletAdapter } from './wallet/index.ts';
 import { cardReadersAdapter } from './card_readers/index.ts';
 
 export type { AdapterContext, AdapterDefinition, AdapterFactory, AdapterStatus, Kit } from './kit/index.ts';
+export type { InboxEntry, OutboxEntry, OutboxStatus } from './kit/index.ts';
+export type { ImportReport, Importer } from './health/index.ts';
 
 /**
  * Every adapter, in order. Add one by appending its factory on a line of its own (and its import).

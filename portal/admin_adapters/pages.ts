@@ -3,9 +3,7 @@
  * button, and the health-app import reports. Japanese first with English; tables scroll sideways on
  * a phone; times in JST.
  */
-import type { AdapterStatus } from '../../adapters/index.ts';
-import type { InboxEntry, OutboxEntry } from '../../adapters/kit/index.ts';
-import type { ImportReport } from '../../adapters/health/index.ts';
+import type { AdapterStatus, ImportReport, InboxEntry, OutboxEntry } from '../../adapters/index.ts';
 import { bi, escapeHtml, time } from '../shared/html.ts';
 
 export const ADAPTERS_BASE = '/admin/adapters';

@@ -10,9 +10,7 @@
  *   GET  /admin/adapters/imports              health-app import reports   GET …/imports/:id  one report
  */
 import express from 'express';
-import type { AdaptersServices } from '../../adapters/index.ts';
-import type { Importer } from '../../adapters/health/index.ts';
-import type { OutboxStatus } from '../../adapters/kit/index.ts';
+import type { AdaptersServices, Importer, OutboxStatus } from '../../adapters/index.ts';
 import { ProblemError } from '../../core/index.ts';
 import { csrfField, errorLine, sendAdminPage, staffMember, statusLine } from '../admin/layout.ts';
 import { bi, escapeHtml } from '../shared/html.ts';
