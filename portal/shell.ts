@@ -23,7 +23,11 @@ export function residentLoginUrl(returnTo: string): string {
   return `${PORTAL_BASE}/login?return=${encodeURIComponent(safeReturn(returnTo))}`;
 }
 
-export function portalShell(session: ResidentSession): RequestHandler {
+/**
+ * The sign-in routes (`/login`, `/callback`, `/logout`) for pages mounted at `base`: the portal's own
+ * at `/portal`, and the consent pages' when they run on their own.
+ */
+export function portalShell(session: ResidentSession, base = PORTAL_BASE): RequestHandler {
   const router = express.Router();
   router.get('/login', async (req, res) => {
     await session.login(req, res, safeReturn(req.query['return']));
@@ -39,9 +43,9 @@ export function portalShell(session: ResidentSession): RequestHandler {
           title: 'ログインできませんでした',
           titleEn: 'Sign-in did not complete',
           current: null,
-          base: PORTAL_BASE,
+          base,
           body: `<p class="error" role="alert">${bi('もう一度お試しください。', 'Please try again.')}</p>
-<p><a class="button" href="${PORTAL_BASE}/login">${bi('ログインする', 'Sign in')}</a></p>`,
+<p><a class="button" href="${base}/login">${bi('ログインする', 'Sign in')}</a></p>`,
         }),
       );
   });
@@ -57,8 +61,8 @@ export function portalShell(session: ResidentSession): RequestHandler {
           title: 'ログアウトしました',
           titleEn: 'Signed out',
           current: null,
-          base: PORTAL_BASE,
-          body: `<p><a class="button" href="${PORTAL_BASE}/login">${bi('もう一度ログインする', 'Sign in again')}</a></p>`,
+          base,
+          body: `<p><a class="button" href="${base}/login">${bi('もう一度ログインする', 'Sign in again')}</a></p>`,
         }),
       );
   });

@@ -17,11 +17,12 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { ConsentRecord, ConsentServices, HistoryEntry } from '../../consent/index.ts';
 import { ProblemError } from '../../core/index.ts';
-import { bi, escapeHtml, type NavEntry, page, type PageOptions, residentPage, time } from '../shared/html.ts';
+import { bi, escapeHtml, type NavEntry, type PageOptions, residentPage, time } from '../shared/html.ts';
 import type { RedirectLinkDeps } from './link_redirect.ts';
 import { linksRoutes } from './links_page.ts';
 import { requestRoutes } from './request_page.ts';
 import type { ResidentSession } from '../shared/resident_session.ts';
+import { portalShell } from '../shell.ts';
 
 export interface ConsentPagesOptions {
   consent: ConsentServices;
@@ -125,41 +126,8 @@ export function consentPages(o: ConsentPagesOptions): Router {
     await session.login(req, res, returnTo);
   });
 
-  router.get('/callback', async (req, res) => {
-    const returnTo = await session.callback(req, res);
-    if (returnTo) return res.redirect(303, returnTo);
-    res
-      .status(400)
-      .type('html')
-      .send(
-        page({
-          title: 'ログインできませんでした',
-          titleEn: 'Sign-in did not complete',
-          current: null,
-          base,
-          body: `<p class="error" role="alert">${bi('もう一度お試しください。', 'Please try again.')}</p>
-<p><a class="button" href="${base}/login">${bi('ログインする', 'Sign in')}</a></p>`,
-        }),
-      );
-  });
-
-  router.post('/logout', (req, res) => {
-    if (!session.checkCsrf(req, (req.body as { csrf?: unknown } | undefined)?.csrf))
-      throw new ProblemError('forbidden', { detail: 'The form is out of date. Reload the page.' });
-    session.logout(res);
-    res
-      .status(200)
-      .type('html')
-      .send(
-        page({
-          title: 'ログアウトしました',
-          titleEn: 'Signed out',
-          current: null,
-          base,
-          body: `<p><a class="button" href="${base}/login">${bi('もう一度ログインする', 'Sign in again')}</a></p>`,
-        }),
-      );
-  });
+  // Callback and sign-out are the portal shell's, under this base (used when the pages run on their own).
+  router.use(portalShell(session, base));
 
   router.get('/', async (req, res) => {
     const resident = signedIn(req, res);
